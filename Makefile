@@ -1,0 +1,55 @@
+# Espai: one binary, one module. `make run` starts everything with demo data;
+# `make test` installs what the tests need (when missing) and runs every test.
+GO       ?= go
+BIN      := bin/espai
+DATA     ?= ./espai-data
+ADDR     ?= 127.0.0.1:8080
+GOBIN    := $(shell $(GO) env GOPATH)/bin
+FUZZTIME ?= 30s
+PKGS     := ./...
+
+.PHONY: all build run test test-deps bench lint fuzz geth contracts clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/espai
+
+## run: build, prepare ./espai-data with the demo registers and citizens, serve on $(ADDR)
+run: build
+	$(BIN) serve --demo --data $(DATA) --addr $(ADDR)
+
+## test: the whole suite (race detector on), fuzz seeds included
+test: test-deps
+	ESPAI_REQUIRE_GETH=1 PATH="$(GOBIN):$$PATH" $(GO) test -race -timeout 30m -count=1 $(PKGS)
+
+## test-deps: install what tests need when it is missing (geth for the real-node anchoring test)
+test-deps:
+	@scripts/test-deps.sh
+
+## bench: every Go benchmark, with ratios against the baselines measured in the same run
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS) | tee bench.out
+	@scripts/bench-table.sh bench.out
+
+## lint: gofmt, go vet, staticcheck
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	@command -v $(GOBIN)/staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+	$(GOBIN)/staticcheck $(PKGS)
+
+## fuzz: run every fuzz target for $(FUZZTIME) each
+fuzz:
+	@scripts/fuzz-all.sh $(FUZZTIME)
+
+## geth: install the geth binary used by the real-node anchoring test
+geth:
+	@command -v geth >/dev/null || test -x $(GOBIN)/geth || $(GO) install github.com/ethereum/go-ethereum/cmd/geth@v1.17.10
+
+## contracts: recompile the anchoring contract (solc-js, evmVersion paris) and regenerate its Go bindings
+contracts:
+	ledger/anchor/contract/gen.sh
+
+clean:
+	rm -rf bin bench.out

@@ -1,0 +1,60 @@
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/espai/espai/internal/did"
+	"github.com/espai/espai/issuer"
+	"github.com/gin-gonic/gin"
+)
+
+// apiError is what a client sees: a stable code and a message written for it.
+type apiError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// statusOf maps domain errors to HTTP. This is the only place that does.
+func statusOf(err error) (int, apiError) {
+	switch {
+	case errors.Is(err, issuer.ErrUnknownType), errors.Is(err, issuer.ErrUnknownFormat):
+		return http.StatusBadRequest, apiError{"bad_request", err.Error()}
+	case errors.Is(err, issuer.ErrUnknownAdministration), errors.Is(err, did.ErrNotFound):
+		return http.StatusNotFound, apiError{"not_found", "no such administration"}
+	case errors.Is(err, issuer.ErrUnknownCredential):
+		return http.StatusNotFound, apiError{"not_found", "no such credential"}
+	case errors.Is(err, issuer.ErrNothingToIssue):
+		return http.StatusNotFound, apiError{"nothing_to_issue", "the register holds no record of that type for this citizen"}
+	case errors.Is(err, issuer.ErrNotAllowed):
+		return http.StatusForbidden, apiError{"forbidden", "this administration may not issue that credential type"}
+	case errors.Is(err, issuer.ErrStatusTransition):
+		return http.StatusConflict, apiError{"conflict", "that status change is not allowed"}
+	case errors.Is(err, errNotFound):
+		return http.StatusNotFound, apiError{"not_found", "not found"}
+	case errors.Is(err, errBadRequest):
+		return http.StatusBadRequest, apiError{"bad_request", err.Error()}
+	case errors.Is(err, errUnauthorized):
+		return http.StatusUnauthorized, apiError{"unauthorized", "authentication required"}
+	case errors.Is(err, errForbidden):
+		return http.StatusForbidden, apiError{"forbidden", "not allowed"}
+	}
+	return http.StatusInternalServerError, apiError{"internal", "internal error"}
+}
+
+var (
+	errNotFound     = errors.New("not found")
+	errBadRequest   = errors.New("bad request")
+	errUnauthorized = errors.New("unauthorized")
+	errForbidden    = errors.New("forbidden")
+)
+
+// fail writes the client error for err and logs the detail of server errors.
+func (s *Server) fail(c *gin.Context, err error) {
+	code, body := statusOf(err)
+	if code >= 500 {
+		s.cfg.Log.LogAttrs(c.Request.Context(), slog.LevelError, "request failed", slog.String("route", c.FullPath()), slog.String("err", err.Error()))
+	}
+	c.AbortWithStatusJSON(code, body)
+}

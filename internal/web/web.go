@@ -1,0 +1,75 @@
+// Package web is Espai's HTTP layer: the public endpoints every verifier needs
+// (DID documents, the trust list, status lists), the issuer staff API, the
+// wallet API and the ledger's read API, on one gin engine.
+//
+// Handlers translate HTTP to calls on the domain packages and back; they hold
+// no business rules. Errors are mapped to status codes in one place
+// (errors.go), and an internal error's text never reaches a client: the client
+// gets a stable code and message, the log gets the detail (without personal data).
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/espai/espai/issuer"
+	"github.com/gin-gonic/gin"
+)
+
+// Config wires the server to the domain services. Nil services are not mounted.
+type Config struct {
+	Issuer *issuer.Service
+	// Log receives request logs (method, route, status, latency; never bodies,
+	// never query strings, which may carry ids).
+	Log *slog.Logger
+}
+
+// Server is the HTTP handler of an Espai deployment.
+type Server struct {
+	cfg    Config
+	engine *gin.Engine
+}
+
+// New builds the server and mounts every route.
+func New(cfg Config) *Server {
+	gin.SetMode(gin.ReleaseMode)
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, engine: gin.New()}
+	s.engine.Use(gin.Recovery(), s.logRequests, securityHeaders)
+	s.engine.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	if cfg.Issuer != nil {
+		s.mountIssuerPublic(s.engine)
+	}
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// Engine exposes the gin engine so other packages' route groups can be mounted.
+func (s *Server) Engine() *gin.Engine { return s.engine }
+
+func (s *Server) logRequests(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	s.cfg.Log.LogAttrs(c.Request.Context(), slog.LevelInfo, "http",
+		slog.String("method", c.Request.Method),
+		slog.String("route", c.FullPath()),
+		slog.Int("status", c.Writer.Status()),
+		slog.Duration("latency", time.Since(start)))
+}
+
+func securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	h.Set("X-Frame-Options", "DENY")
+	if c.Request.TLS != nil {
+		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+	}
+	c.Next()
+}
