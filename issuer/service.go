@@ -53,7 +53,6 @@ type Service struct {
 
 	mu      sync.Mutex
 	signers map[string]*signingKey
-
 }
 
 // Open opens (creating if needed) the issuer database at path.
