@@ -3,10 +3,13 @@ package issuer
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/espai/espai/internal/trust"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -19,6 +22,8 @@ type Administration struct {
 	Name string `json:"name"`
 	// Types are the credential types it may issue; empty for a verifier-only body.
 	Types []Type `json:"types,omitempty"`
+	// Purposes are its verifier registrations (see trust.Purpose).
+	Purposes []trust.Purpose `json:"purposes,omitempty"`
 	// Operator marks the trust scheme operator, which signs the trust list.
 	Operator bool `json:"operator,omitempty"`
 	// KeyGeneration is the generation of the current signing keys (1 at onboarding).
@@ -44,6 +49,23 @@ func (a *Administration) Validate() error {
 			return fmt.Errorf("administration %s: %w", a.ID, err)
 		}
 	}
+	seen := map[string]bool{}
+	for _, p := range a.Purposes {
+		switch {
+		case !adminIDRE.MatchString(p.ID) || seen[p.ID]:
+			return fmt.Errorf("administration %s: purpose id %q invalid or repeated", a.ID, p.ID)
+		case p.Title == "" || p.LegalBasis == "":
+			return fmt.Errorf("administration %s: purpose %s needs a title and a legal basis", a.ID, p.ID)
+		case len(p.Claims) == 0:
+			return fmt.Errorf("administration %s: purpose %s registers no claims", a.ID, p.ID)
+		case p.RetentionDays <= 0:
+			return fmt.Errorf("administration %s: purpose %s needs a retention period", a.ID, p.ID)
+		}
+		if _, err := ParseType(p.Type); err != nil {
+			return fmt.Errorf("administration %s: purpose %s: %w", a.ID, p.ID, err)
+		}
+		seen[p.ID] = true
+	}
 	return nil
 }
 
@@ -58,7 +80,7 @@ func (s *Service) Onboard(ctx context.Context, a Administration) error {
 		return err
 	}
 	if existing, err := s.Administration(ctx, a.ID); err == nil {
-		if existing.Name == a.Name && slices.Equal(existing.Types, a.Types) && existing.Operator == a.Operator {
+		if existing.Name == a.Name && slices.Equal(existing.Types, a.Types) && existing.Operator == a.Operator && reflect.DeepEqual(existing.Purposes, a.Purposes) {
 			return nil
 		}
 		return fmt.Errorf("administration %s is already onboarded with other settings", a.ID)

@@ -27,7 +27,7 @@ func (s *Service) TrustList(ctx context.Context) (string, error) {
 	now := s.now()
 	l := &trust.List{Issuer: s.DID(op.ID), IssuedAt: now.Unix(), Expires: now.Add(trustListLifetime).Unix()}
 	for _, a := range admins {
-		e := trust.Entity{ID: s.DID(a.ID), Admin: a.ID, Name: a.Name}
+		e := trust.Entity{ID: s.DID(a.ID), Admin: a.ID, Name: a.Name, Purposes: a.Purposes}
 		for _, t := range a.Types {
 			e.Types = append(e.Types, string(t))
 		}

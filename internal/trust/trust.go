@@ -43,6 +43,59 @@ type Entity struct {
 	Admin string   `json:"admin"` // its short id ("atc")
 	Name  string   `json:"name"`
 	Types []string `json:"types,omitempty"` // credential types it may issue
+	// Purposes are its verifier registrations: what it may ask citizens to
+	// present, why, and on what legal basis. Empty: it may not verify.
+	Purposes []Purpose `json:"purposes,omitempty"`
+}
+
+// Purpose is one registered reason for which an administration may ask for a
+// presentation. A request must name a registered purpose and may ask only for
+// the registered credential type and a subset of its claims.
+type Purpose struct {
+	ID         string   `json:"id"`          // "school-admission-residence"
+	Title      string   `json:"title"`       // shown to the citizen (Catalan)
+	LegalBasis string   `json:"legal_basis"` // "Decret 11/2014, art. 8 (admissió d'alumnes)"
+	Type       string   `json:"type"`        // credential type it may ask for
+	Claims     []string `json:"claims"`      // claims it may ask for
+	// RetentionDays is how long the verifier keeps the presented data.
+	RetentionDays int `json:"retention_days"`
+}
+
+// ErrNotRegistered means a verifier asked for something its registration does
+// not cover: refuse the request and report it to the citizen.
+var ErrNotRegistered = errors.New("request not covered by the verifier's registration")
+
+// CheckRequest reports whether the verifier with DID verifierDID may ask for
+// claims of a credential of type typ for purpose purposeID. The error names
+// what is not covered: an unknown verifier, an unregistered purpose, another
+// credential type, or each claim beyond the registration.
+func (l *List) CheckRequest(verifierDID, purposeID, typ string, claims []string) (*Purpose, error) {
+	e, ok := l.Entity(verifierDID)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s is not a registered administration", ErrNotRegistered, verifierDID)
+	}
+	var p *Purpose
+	for i := range e.Purposes {
+		if e.Purposes[i].ID == purposeID {
+			p = &e.Purposes[i]
+		}
+	}
+	if p == nil {
+		return nil, fmt.Errorf("%w: %s has no registered purpose %q", ErrNotRegistered, e.Name, purposeID)
+	}
+	if p.Type != typ {
+		return nil, fmt.Errorf("%w: purpose %q covers %s credentials, not %s", ErrNotRegistered, purposeID, p.Type, typ)
+	}
+	var extra []string
+	for _, c := range claims {
+		if !slices.Contains(p.Claims, c) {
+			extra = append(extra, c)
+		}
+	}
+	if len(extra) > 0 {
+		return nil, fmt.Errorf("%w: purpose %q does not cover the claims %v", ErrNotRegistered, purposeID, extra)
+	}
+	return p, nil
 }
 
 // List is a verified (or to-be-signed) trust list.

@@ -80,3 +80,25 @@ func TestSignVerify(t *testing.T) {
 		t.Errorf("HS256: err = %v", err)
 	}
 }
+
+func TestCheckRequest(t *testing.T) {
+	l := &List{Entities: []Entity{{ID: "did:web:x:issuers:ajuntament-girona", Name: "Ajuntament de Girona", Purposes: []Purpose{
+		{ID: "school-admission-residence", Title: "Admissió escolar", LegalBasis: "Decret 11/2014", Type: "census", Claims: []string{"municipality", "address", "postalCode"}, RetentionDays: 365},
+	}}}}
+	if p, err := l.CheckRequest("did:web:x:issuers:ajuntament-girona", "school-admission-residence", "census", []string{"municipality", "address"}); err != nil || p.RetentionDays != 365 {
+		t.Fatalf("registered request refused: %v", err)
+	}
+	for name, tc := range map[string]struct {
+		did, purpose, typ string
+		claims            []string
+	}{
+		"unregistered verifier": {"did:web:evil", "school-admission-residence", "census", []string{"municipality"}},
+		"unknown purpose":       {"did:web:x:issuers:ajuntament-girona", "marketing", "census", []string{"municipality"}},
+		"other type":            {"did:web:x:issuers:ajuntament-girona", "school-admission-residence", "tax", []string{"upToDate"}},
+		"over-asking":           {"did:web:x:issuers:ajuntament-girona", "school-admission-residence", "census", []string{"municipality", "birthDate"}},
+	} {
+		if _, err := l.CheckRequest(tc.did, tc.purpose, tc.typ, tc.claims); !errors.Is(err, ErrNotRegistered) {
+			t.Errorf("%s: err = %v, want ErrNotRegistered", name, err)
+		}
+	}
+}
