@@ -3,6 +3,7 @@ package issuer
 import (
 	"context"
 	"fmt"
+	"github.com/espai/espai/internal/credential"
 	"reflect"
 	"regexp"
 	"slices"
@@ -21,7 +22,7 @@ type Administration struct {
 	// Name is the official Catalan name ("Ajuntament de Girona").
 	Name string `json:"name"`
 	// Types are the credential types it may issue; empty for a verifier-only body.
-	Types []Type `json:"types,omitempty"`
+	Types []credential.Type `json:"types,omitempty"`
 	// Purposes are its verifier registrations (see trust.Purpose).
 	Purposes []trust.Purpose `json:"purposes,omitempty"`
 	// Operator marks the trust scheme operator, which signs the trust list.
@@ -45,7 +46,7 @@ func (a *Administration) Validate() error {
 		return fmt.Errorf("administration %s: name is required", a.ID)
 	}
 	for _, t := range a.Types {
-		if _, err := ParseType(string(t)); err != nil {
+		if _, err := credential.ParseType(string(t)); err != nil {
 			return fmt.Errorf("administration %s: %w", a.ID, err)
 		}
 	}
@@ -61,7 +62,7 @@ func (a *Administration) Validate() error {
 		case p.RetentionDays <= 0:
 			return fmt.Errorf("administration %s: purpose %s needs a retention period", a.ID, p.ID)
 		}
-		if _, err := ParseType(p.Type); err != nil {
+		if _, err := credential.ParseType(p.Type); err != nil {
 			return fmt.Errorf("administration %s: purpose %s: %w", a.ID, p.ID, err)
 		}
 		seen[p.ID] = true
@@ -70,7 +71,7 @@ func (a *Administration) Validate() error {
 }
 
 // May reports whether the administration may issue credentials of type t.
-func (a *Administration) May(t Type) bool { return slices.Contains(a.Types, t) }
+func (a *Administration) May(t credential.Type) bool { return slices.Contains(a.Types, t) }
 
 // Onboard registers an administration and generates its first signing keys.
 // Onboarding an existing id with the same name and types is a no-op, so

@@ -3,11 +3,6 @@ package issuer
 import "errors"
 
 var (
-	// ErrUnknownType means the credential type is not one Espai issues: a
-	// usage error (CLI exit 2, HTTP 400).
-	ErrUnknownType = errors.New("unknown credential type")
-	// ErrUnknownFormat means the format is neither sd-jwt nor jsonld: a usage error.
-	ErrUnknownFormat = errors.New("unknown credential format")
 	// ErrUnknownAdministration means no administration with that id is onboarded (HTTP 404).
 	ErrUnknownAdministration = errors.New("unknown administration")
 	// ErrNotAllowed means the administration may not issue this credential type

@@ -3,6 +3,7 @@ package issuer
 import (
 	"context"
 	"errors"
+	"github.com/espai/espai/internal/credential"
 	"path/filepath"
 	"testing"
 	"time"
@@ -41,10 +42,10 @@ func newTestService(t *testing.T) *Service {
 	ctx := context.Background()
 	for _, a := range []Administration{
 		{ID: "aoc", Name: "Consorci Administració Oberta de Catalunya", Operator: true},
-		{ID: "atc", Name: "Agència Tributària de Catalunya", Types: []Type{Tax}},
-		{ID: "tgss", Name: "Tresoreria General de la Seguretat Social", Types: []Type{WorkLife}},
-		{ID: "udg", Name: "Universitat de Girona", Types: []Type{Degree}},
-		{ID: "ajuntament-girona", Name: "Ajuntament de Girona", Types: []Type{Census}},
+		{ID: "atc", Name: "Agència Tributària de Catalunya", Types: []credential.Type{credential.Tax}},
+		{ID: "tgss", Name: "Tresoreria General de la Seguretat Social", Types: []credential.Type{credential.WorkLife}},
+		{ID: "udg", Name: "Universitat de Girona", Types: []credential.Type{credential.Degree}},
+		{ID: "ajuntament-girona", Name: "Ajuntament de Girona", Types: []credential.Type{credential.Census}},
 	} {
 		if err := s.Onboard(ctx, a); err != nil {
 			t.Fatal(err)
@@ -56,16 +57,16 @@ func newTestService(t *testing.T) *Service {
 func TestOnboardIsIdempotentAndValidated(t *testing.T) {
 	s := newTestService(t)
 	ctx := context.Background()
-	if err := s.Onboard(ctx, Administration{ID: "atc", Name: "Agència Tributària de Catalunya", Types: []Type{Tax}}); err != nil {
+	if err := s.Onboard(ctx, Administration{ID: "atc", Name: "Agència Tributària de Catalunya", Types: []credential.Type{credential.Tax}}); err != nil {
 		t.Errorf("re-onboarding the same administration: %v", err)
 	}
-	if err := s.Onboard(ctx, Administration{ID: "atc", Name: "Agència Tributària de Catalunya", Types: []Type{Tax, Census}}); err == nil {
+	if err := s.Onboard(ctx, Administration{ID: "atc", Name: "Agència Tributària de Catalunya", Types: []credential.Type{credential.Tax, credential.Census}}); err == nil {
 		t.Error("re-onboarding with other types succeeded")
 	}
 	for _, bad := range []Administration{
 		{ID: "Bad Id", Name: "x"},
 		{ID: "ok", Name: ""},
-		{ID: "ok", Name: "x", Types: []Type{"passport"}},
+		{ID: "ok", Name: "x", Types: []credential.Type{"passport"}},
 	} {
 		if err := s.Onboard(ctx, bad); err == nil {
 			t.Errorf("Onboard(%+v) succeeded", bad)
@@ -130,7 +131,7 @@ func TestTrustList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !l.Allows(s.DID("atc"), string(Tax)) || l.Allows(s.DID("udg"), string(Tax)) || !l.Allows(s.DID("udg"), string(Degree)) {
+	if !l.Allows(s.DID("atc"), string(credential.Tax)) || l.Allows(s.DID("udg"), string(credential.Tax)) || !l.Allows(s.DID("udg"), string(credential.Degree)) {
 		t.Errorf("trust list entries wrong: %+v", l.Entities)
 	}
 }

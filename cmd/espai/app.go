@@ -8,6 +8,7 @@ import (
 	"github.com/espai/espai/internal/web"
 
 	"github.com/espai/espai/internal/atrest"
+	"github.com/espai/espai/internal/credential"
 	"github.com/espai/espai/internal/datadir"
 	"github.com/espai/espai/issuer"
 )
@@ -55,8 +56,8 @@ func (d *deployment) openIssuer() (*issuer.Service, error) {
 func standardAdministrations() []issuer.Administration {
 	return []issuer.Administration{
 		{ID: "aoc", Name: "Consorci Administració Oberta de Catalunya", Operator: true},
-		{ID: "atc", Name: "Agència Tributària de Catalunya", Types: []issuer.Type{issuer.Tax}},
-		{ID: "tgss", Name: "Tresoreria General de la Seguretat Social", Types: []issuer.Type{issuer.WorkLife}},
+		{ID: "atc", Name: "Agència Tributària de Catalunya", Types: []credential.Type{credential.Tax}},
+		{ID: "tgss", Name: "Tresoreria General de la Seguretat Social", Types: []credential.Type{credential.WorkLife}},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/espai/espai/internal/credential"
 	"github.com/espai/espai/internal/did"
 	"github.com/espai/espai/issuer"
 	"github.com/gin-gonic/gin"
@@ -19,7 +20,7 @@ type apiError struct {
 // statusOf maps domain errors to HTTP. This is the only place that does.
 func statusOf(err error) (int, apiError) {
 	switch {
-	case errors.Is(err, issuer.ErrUnknownType), errors.Is(err, issuer.ErrUnknownFormat):
+	case errors.Is(err, credential.ErrUnknownType), errors.Is(err, credential.ErrUnknownFormat):
 		return http.StatusBadRequest, apiError{"bad_request", err.Error()}
 	case errors.Is(err, issuer.ErrUnknownAdministration), errors.Is(err, did.ErrNotFound):
 		return http.StatusNotFound, apiError{"not_found", "no such administration"}

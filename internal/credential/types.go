@@ -1,8 +1,22 @@
-package issuer
+// Package credential names what Espai issues and verifies: the credential
+// types (one per Via Oberta register) and the two formats, with their
+// identifiers in each standard (SD-JWT VC vct, JSON-LD type) and the names
+// citizens read. Issuer, verifier, wallet and web share these so a type is
+// spelled the same everywhere.
+package credential
 
 import (
+	"errors"
 	"fmt"
 	"time"
+)
+
+var (
+	// ErrUnknownType means the credential type is not one Espai issues: a
+	// usage error (CLI exit 2, HTTP 400).
+	ErrUnknownType = errors.New("unknown credential type")
+	// ErrUnknownFormat means the format is neither sd-jwt nor jsonld: a usage error.
+	ErrUnknownFormat = errors.New("unknown credential format")
 )
 
 // Type is a credential type Espai issues.
@@ -82,11 +96,11 @@ func (t Type) Title() string {
 	return string(t)
 }
 
-// defaultLifetime is how long a credential of type t stays valid when the
+// DefaultLifetime is how long a credential of type t stays valid when the
 // register does not say: a padró certificate is accepted for three months by
 // most procedures, a working-life report is a snapshot valid for one month, a
 // degree does not expire (zero). Tax compliance validity comes from the register.
-func (t Type) defaultLifetime() time.Duration {
+func (t Type) DefaultLifetime() time.Duration {
 	switch t {
 	case Census:
 		return 90 * 24 * time.Hour
