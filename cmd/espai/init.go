@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/espai/espai/internal/app"
 	"github.com/espai/espai/internal/datadir"
 )
 
@@ -15,10 +16,11 @@ func runInit(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	d, err := prepare(ctx, e, *data, *domain, *demo)
+	a, err := app.Open(ctx, app.Options{Root: *data, DIDDomain: *domain, Demo: *demo, Create: true, Log: e.log})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "data directory %s ready (did:web domain %s, demo=%v)\n", d.layout.Root, d.settings.DIDDomain, d.settings.Demo)
+	defer a.Close()
+	fmt.Fprintf(e.stdout, "data directory %s ready (did:web domain %s, demo=%v)\n", a.Layout.Root, a.Settings.DIDDomain, a.Settings.Demo)
 	return nil
 }

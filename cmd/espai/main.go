@@ -39,6 +39,8 @@ func commands() []command {
 	return []command{
 		{name: "serve", summary: "start the HTTP server (citizen space, issuer, verifier, ledger APIs)", run: runServe},
 		{name: "init", summary: "prepare a data directory (with --demo: demo registers and citizens)", run: runInit},
+		{name: "issue", summary: "issue a credential from the registers (--type --citizen --format [--deliver])", run: runIssue},
+		{name: "issuer", summary: "issuer administration: list, revoke, suspend, reinstate, rotate-key, admins", sub: issuerCommands()},
 	}
 }
 

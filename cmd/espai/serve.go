@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"time"
+
+	"github.com/espai/espai/internal/app"
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -15,18 +17,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	d, err := prepare(ctx, e, *data, "", *demo)
+	a, err := app.Open(ctx, app.Options{Root: *data, Demo: *demo, Create: true, Log: e.log})
 	if err != nil {
 		return err
 	}
-	h, err := newServer(ctx, e, d)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Addr: *addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	defer a.Close()
+	srv := &http.Server{Addr: *addr, Handler: newServer(a, e), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	e.log.Info("espai listening", "addr", *addr, "data", d.layout.Root)
+	e.log.Info("espai listening", "addr", *addr, "data", a.Layout.Root)
 	select {
 	case err := <-errc:
 		return err
