@@ -1,0 +1,207 @@
+// Package staff holds the accounts of administration staff: who they are,
+// which administration they belong to, and their roles (issuer, verifier,
+// auditor, admin). Staff authenticate to the HTTP API with a bearer token;
+// only the token's SHA-256 hash is stored, so the database alone does not let
+// anyone act as staff.
+//
+// # Security
+//
+// Tokens are 256 random bits (base64url). Lookups compare hashes, so timing
+// reveals nothing useful about a token. A staff member of one administration
+// can act only for that administration; auditors read only.
+//
+// # Caveats
+//
+// Demo data directories get well-known demo tokens ("demo-atc-issuer"), printed
+// in the README; never use --demo for a real deployment.
+package staff
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// Roles.
+const (
+	RoleIssuer   = "issuer"   // issue, revoke, suspend credentials of their administration
+	RoleVerifier = "verifier" // open presentation requests, scan QR codes, query registers (Via Oberta)
+	RoleAuditor  = "auditor"  // read the ledger and statistics; no personal data, no changes
+	RoleAdmin    = "admin"    // manage their administration's staff
+)
+
+// Roles lists every role.
+var Roles = []string{RoleIssuer, RoleVerifier, RoleAuditor, RoleAdmin}
+
+var (
+	// ErrUnauthenticated means no valid token: HTTP 401.
+	ErrUnauthenticated = errors.New("staff: not authenticated")
+	// ErrForbidden means the account lacks the role or acts for another administration: HTTP 403.
+	ErrForbidden = errors.New("staff: not allowed")
+	// ErrInvalid means an account's fields are invalid: a usage error.
+	ErrInvalid = errors.New("staff: invalid account")
+)
+
+var (
+	bucketMeta     = []byte("staff_meta")
+	bucketAccounts = []byte("staff_accounts") // token hash -> Account
+	keySchema      = []byte("schema")
+)
+
+// Account is a staff member.
+type Account struct {
+	Name    string    `json:"name"`
+	Admin   string    `json:"admin"` // administration id
+	Roles   []string  `json:"roles"`
+	Created time.Time `json:"created"`
+}
+
+// Has reports whether the account has role.
+func (a *Account) Has(role string) bool { return a != nil && slices.Contains(a.Roles, role) }
+
+var adminRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$`)
+
+// Validate checks an account.
+func (a *Account) Validate() error {
+	if a.Name == "" || len(a.Name) > 200 {
+		return fmt.Errorf("%w: name is required", ErrInvalid)
+	}
+	if !adminRE.MatchString(a.Admin) {
+		return fmt.Errorf("%w: administration id %q", ErrInvalid, a.Admin)
+	}
+	if len(a.Roles) == 0 {
+		return fmt.Errorf("%w: at least one role", ErrInvalid)
+	}
+	for _, r := range a.Roles {
+		if !slices.Contains(Roles, r) {
+			return fmt.Errorf("%w: unknown role %q (want issuer, verifier, auditor or admin)", ErrInvalid, r)
+		}
+	}
+	return nil
+}
+
+// Store keeps staff accounts in its own buckets of a bbolt database.
+type Store struct{ db *bolt.DB }
+
+// Open opens (creating) the staff database at path.
+func Open(path string) (*Store, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("%s is in use by another espai process", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open staff database: %w", err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketMeta, bucketAccounts} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		m := tx.Bucket(bucketMeta)
+		if m.Get(keySchema) == nil {
+			return m.Put(keySchema, binary.BigEndian.AppendUint64(nil, 1))
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+func hashToken(tok string) []byte {
+	h := sha256.Sum256([]byte("espai/staff-token/v1\x00" + tok))
+	return h[:]
+}
+
+// Add creates an account and returns its new bearer token (shown once).
+func (s *Store) Add(ctx context.Context, a Account) (string, error) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	tok := base64.RawURLEncoding.EncodeToString(b)
+	return tok, s.AddWithToken(ctx, a, tok)
+}
+
+// AddWithToken creates an account with a chosen token (demo accounts). Adding
+// the same token again with the same account is a no-op.
+func (s *Store) AddWithToken(_ context.Context, a Account, tok string) error {
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	if len(tok) < 12 {
+		return fmt.Errorf("%w: token shorter than 12 characters", ErrInvalid)
+	}
+	if a.Created.IsZero() {
+		a.Created = time.Now().UTC()
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAccounts)
+		k := hashToken(tok)
+		if raw := b.Get(k); raw != nil {
+			var old Account
+			if err := json.Unmarshal(raw, &old); err != nil {
+				return err
+			}
+			if old.Name == a.Name && old.Admin == a.Admin && slices.Equal(old.Roles, a.Roles) {
+				return nil
+			}
+			return fmt.Errorf("%w: token already in use", ErrInvalid)
+		}
+		raw, err := json.Marshal(a)
+		if err != nil {
+			return err
+		}
+		return b.Put(k, raw)
+	})
+}
+
+// Authenticate returns the account of a bearer token.
+func (s *Store) Authenticate(_ context.Context, tok string) (*Account, error) {
+	if tok == "" {
+		return nil, ErrUnauthenticated
+	}
+	var a Account
+	err := s.db.View(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bucketAccounts).Get(hashToken(tok))
+		if raw == nil {
+			return ErrUnauthenticated
+		}
+		return json.Unmarshal(raw, &a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// Authorize checks that a may act in role for administration admin. Auditors
+// and every role act only for their own administration, except that an
+// auditor of the scheme operator may read every administration's data.
+func Authorize(a *Account, role, admin string) error {
+	if a == nil {
+		return ErrUnauthenticated
+	}
+	if !a.Has(role) {
+		return fmt.Errorf("%w: %s lacks the %s role", ErrForbidden, a.Name, role)
+	}
+	if admin != "" && a.Admin != admin {
+		return fmt.Errorf("%w: %s acts for %s, not %s", ErrForbidden, a.Name, a.Admin, admin)
+	}
+	return nil
+}
