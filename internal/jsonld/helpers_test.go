@@ -146,3 +146,11 @@ func setPath(root map[string]any, path []any, v any) {
 		}
 	}
 }
+
+// proofObject returns the single proof of a document, object or one-element array.
+func proofObject(m map[string]any) map[string]any {
+	if a, ok := m["proof"].([]any); ok {
+		return a[0].(map[string]any)
+	}
+	return m["proof"].(map[string]any)
+}

@@ -91,7 +91,17 @@ func (p *Processor) Sign(ctx context.Context, doc []byte, s Signer, o ProofOptio
 	if err != nil {
 		return nil, fmt.Errorf("jsonld: sign: %w", err)
 	}
-	return out, nil
+	// aries appends the proof as a one-element array; Espai documents carry
+	// one proof object, as Issue writes it (same signed data: proof is not
+	// part of the canonicalized document and an array of one expands alike).
+	signed, err := decode(out)
+	if err != nil {
+		return nil, err
+	}
+	if a, ok := signed["proof"].([]any); ok && len(a) == 1 {
+		signed["proof"] = a[0]
+	}
+	return marshalDoc(signed)
 }
 
 // marshalDoc turns a document built in Go into JSON.
