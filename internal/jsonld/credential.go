@@ -49,6 +49,18 @@ type StatusEntry struct {
 	StatusPurpose        string `json:"statusPurpose"`
 	StatusListIndex      string `json:"statusListIndex"`
 	StatusListCredential string `json:"statusListCredential"`
+	// StatusSize and StatusMessage describe a multi-bit entry (statusPurpose
+	// "message"): Espai publishes 2 bits per credential, 0x0 valid, 0x1
+	// revoked, 0x2 suspended, because aries' VC 1.1 allows one status entry
+	// and a credential must be revocable and suspendable.
+	StatusSize    int             `json:"statusSize,omitempty"`
+	StatusMessage []StatusMessage `json:"statusMessage,omitempty"`
+}
+
+// StatusMessage names one value of a multi-bit status entry.
+type StatusMessage struct {
+	Status  string `json:"status"`  // "0x0"
+	Message string `json:"message"` // "valid"
 }
 
 // TypeStatusEntry is the type of a StatusEntry.
@@ -135,13 +147,22 @@ func (c Credential) document() (map[string]any, error) {
 		if s.Type != TypeStatusEntry {
 			return nil, fmt.Errorf("%w: status entry type %q (want %s)", ErrMalformed, s.Type, TypeStatusEntry)
 		}
-		m["credentialStatus"] = map[string]any{
+		entry := map[string]any{
 			"id":                   s.ID,
 			"type":                 s.Type,
 			"statusPurpose":        s.StatusPurpose,
 			"statusListIndex":      s.StatusListIndex,
 			"statusListCredential": s.StatusListCredential,
 		}
+		if s.StatusSize > 0 {
+			entry["statusSize"] = s.StatusSize
+			var msgs []any
+			for _, sm := range s.StatusMessage {
+				msgs = append(msgs, map[string]any{"status": sm.Status, "message": sm.Message})
+			}
+			entry["statusMessage"] = msgs
+		}
+		m["credentialStatus"] = entry
 	}
 	return m, nil
 }
