@@ -52,10 +52,10 @@ type ChainAnchor struct {
 type AuditReport struct {
 	Entries          uint64 `json:"entries"`
 	Checkpoints      int    `json:"checkpoints"`
-	AnchorsOnChain   int    `json:"anchors_on_chain"`   // anchors read from the chain and matched to checkpoints
-	AnchorsFinal     int    `json:"anchors_final"`      // of which final
-	AnchorsPending   int    `json:"anchors_pending"`    // recorded by the log, not yet in a block
-	AnchorsUnchecked int    `json:"anchors_unchecked"`  // recorded, but no chain was given to check them
+	AnchorsOnChain   int    `json:"anchors_on_chain"`  // anchors read from the chain and matched to checkpoints
+	AnchorsFinal     int    `json:"anchors_final"`     // of which final
+	AnchorsPending   int    `json:"anchors_pending"`   // recorded by the log, not yet in a block
+	AnchorsUnchecked int    `json:"anchors_unchecked"` // recorded, but no chain was given to check them
 	Problems         int    `json:"problems"`
 	FirstProblem     string `json:"first_problem,omitempty"`
 	Duration         string `json:"duration"`

@@ -45,7 +45,9 @@ type CheckError struct {
 	Err   error
 }
 
-func (e *CheckError) Error() string { return fmt.Sprintf("ledger: %s check failed: %v", e.Check, e.Err) }
+func (e *CheckError) Error() string {
+	return fmt.Sprintf("ledger: %s check failed: %v", e.Check, e.Err)
+}
 
 // Unwrap returns ErrVerification and the underlying cause.
 func (e *CheckError) Unwrap() []error { return []error{ErrVerification, e.Err} }

@@ -99,8 +99,8 @@ func (c Config) withDefaults() Config {
 // Log is the append-only transparency log stored in one bbolt file. It is safe
 // for concurrent use; appends from many goroutines are group-committed.
 type Log struct {
-	cfg    Config
-	db     *bolt.DB
+	cfg      Config
+	db       *bolt.DB
 	signer   note.Signer
 	verifier note.Verifier
 	vkey     string
@@ -113,7 +113,6 @@ type Log struct {
 	latest SignedCheckpoint // last committed checkpoint (Size 0 when empty)
 	closed bool
 }
-
 
 type appendReq struct {
 	data []byte
