@@ -116,4 +116,3 @@ func decoyDigest() (string, error) {
 	}
 	return Digest(b64.EncodeToString(b[:])), nil
 }
-
