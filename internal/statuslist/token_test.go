@@ -131,7 +131,7 @@ func TestVerifyTokenRejects(t *testing.T) {
 		return m
 	}
 	pubJSON, _ := json.Marshal(kf.pub)
-	bomb := b64.EncodeToString(zlibOf(t, make([]byte, 32<<20)))
+	bomb := b64.EncodeToString(zlibOf(t, make([]byte, 8<<20)))
 	for name, tc := range map[string]struct {
 		tok string
 		err error
