@@ -62,6 +62,11 @@
 //     verified when others issue them but not produced by Issue.
 //   - Only cnf.jwk is supported as a confirmation method; only EC and
 //     Ed25519 keys are accepted; RSA is refused.
+//   - Present does not verify the issuer's signature: the wallet verifies a
+//     credential once, on receipt (Verify).
+//   - ECDSA signatures are malleable ((r, s) and (r, n-s) both verify), so a
+//     third party can re-encode a presentation's key-binding JWT: key a nonce
+//     cache on the nonce value, never on the presentation bytes.
 //   - IssuerKeys receives the unverified iss: it must return a key only if
 //     kid is an assertion method in iss's DID document.
 package sdjwt
