@@ -4,7 +4,7 @@
 // internal/register reads (docs/registers.md).
 //
 //	ds, err := demo.Generate(demo.Config{Today: register.DateOf(time.Now())})
-//	err = demo.WriteRegisters(layout.Registers(), ds)
+//	err = demo.WriteRegisters(layout.RegistersDir(), ds)
 //
 // Five hand-written personas come first (Personas: name, DNI/NIE, a one-line
 // Catalan description and a demo passphrase), each illustrating a case the
