@@ -17,9 +17,9 @@ const (
 	MaxCitizens     = 100_000
 )
 
-// ReferenceDate is the demo's "today" when Config.Today is zero: tax checks
-// and working-life reports are dated relative to it.
-var ReferenceDate = register.Date{Year: 2026, Month: 11, Day: 2}
+// ReferenceDate is the demo's "today" when Config.Today is zero (2026-11-02):
+// tax checks and working-life reports are dated relative to it.
+func ReferenceDate() register.Date { return register.Date{Year: 2026, Month: 11, Day: 2} }
 
 // Config says what to generate. The zero value generates the default demo.
 type Config struct {
@@ -29,7 +29,7 @@ type Config struct {
 	// dataset. 0: DefaultSeed.
 	Seed uint64
 	// Today dates the tax checks and working-life reports (so certificates
-	// are still valid when the demo runs). Zero: ReferenceDate.
+	// are still valid when the demo runs). Zero: ReferenceDate().
 	Today register.Date
 }
 
@@ -77,7 +77,7 @@ func Generate(cfg Config) (*Dataset, error) {
 		cfg.Seed = DefaultSeed
 	}
 	if cfg.Today.IsZero() {
-		cfg.Today = ReferenceDate
+		cfg.Today = ReferenceDate()
 	}
 	// PCG: small, fast, and its output for a seed is fixed by math/rand/v2.
 	g := &gen{
