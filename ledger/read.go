@@ -53,7 +53,7 @@ func (l *Log) Entry(ctx context.Context, index uint64) ([]byte, error) {
 }
 
 // Entries returns the encoded entries [start, end), at most MaxRange of them.
-func (l *Log) Entries(ctx context.Context, start, end uint64) ([][]byte, error) {
+func (l *Log) Entries(ctx context.Context, start, end uint64) ([]IndexedEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -64,11 +64,11 @@ func (l *Log) Entries(ctx context.Context, start, end uint64) ([][]byte, error) 
 	if end-start > MaxRange {
 		end = start + MaxRange
 	}
-	out := make([][]byte, 0, end-start)
+	out := make([]IndexedEntry, 0, end-start)
 	err := l.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketEntries).Cursor()
 		for k, v := c.Seek(u64(start)); k != nil && binary.BigEndian.Uint64(k) < end; k, v = c.Next() {
-			out = append(out, append([]byte(nil), v...))
+			out = append(out, IndexedEntry{binary.BigEndian.Uint64(k), append([]byte(nil), v...)})
 		}
 		return nil
 	})
