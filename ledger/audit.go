@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -348,4 +349,17 @@ func (f *FileSource) AnchorRecords(ctx context.Context) ([]AnchorRecord, error) 
 		return err
 	})
 	return out, err
+}
+
+// AnchorContract returns the anchor contract recorded in the file, or ErrNotFound.
+func (f *FileSource) AnchorContract() (AnchorContract, error) {
+	var c AnchorContract
+	err := f.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketMeta)
+		if b == nil || b.Get(anchorContractKey) == nil {
+			return fmt.Errorf("%w: no anchor contract recorded", ErrNotFound)
+		}
+		return json.Unmarshal(b.Get(anchorContractKey), &c)
+	})
+	return c, err
 }
