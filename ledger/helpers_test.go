@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"flag"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -76,3 +77,5 @@ func sampleEntry(i int) Entry {
 	e.Commitment = commitWith(make([]byte, SaltSize), []byte{byte(i), byte(i >> 8), byte(i >> 16)})
 	return e
 }
+
+func testingProcs() int { return runtime.GOMAXPROCS(0) }
