@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -118,7 +119,8 @@ func checkDB(t testing.TB, db *bolt.DB) {
 }
 
 // fakeChecker is a hand-written CredentialChecker: credentials are the
-// strings "valid:<type>", "invalid:<reason>", "retry" or "bound:<holder>".
+// strings "valid:<type>", "invalid:<reason>", "retry" or "bound:<holder>",
+// optionally followed by a space and padding.
 type fakeChecker struct {
 	mu    sync.Mutex
 	calls int
@@ -146,6 +148,7 @@ func (f *fakeChecker) CheckCredential(ctx context.Context, raw []byte) (*Checked
 	}
 	switch kind {
 	case "valid":
+		arg, _, _ = strings.Cut(arg, " ") // the rest is padding
 		if arg != "" {
 			ok.Type = credential.Type(arg)
 		}

@@ -1,0 +1,1 @@
+BJB0w8uwZ7g9njm0MFaXPD8idQc4CBAKc8B6fHsjx_A
