@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -173,4 +174,8 @@ func verifierKeyOf(skey string) (string, error) {
 		return "", errors.New("ledger: checkpoint key: not an Ed25519 note key")
 	}
 	return note.NewEd25519VerifierKey(parts[2], ed25519Public(raw[1:]))
+}
+
+func ed25519Public(seed []byte) ed25519.PublicKey {
+	return ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
 }
