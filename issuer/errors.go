@@ -19,6 +19,9 @@ var (
 	// ErrStatusListFull means an administration exhausted its status lists;
 	// never expected in practice (lists are added as needed): HTTP 503.
 	ErrStatusListFull = errors.New("status list full")
+	// ErrNoHolder means the credential must be bound to a holder but the
+	// citizen has no wallet yet: enrol the citizen first (HTTP 409).
+	ErrNoHolder = errors.New("no holder key to bind the credential to")
 	// ErrBusy means another process (a running espai serve) holds the issuer
 	// database: use the HTTP API or stop the server.
 	ErrBusy = errors.New("issuer database is in use by another espai process")

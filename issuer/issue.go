@@ -38,6 +38,10 @@ type Request struct {
 	Citizen string // DNI or NIE
 	// Degree selects one of several degrees (0 = the most recent).
 	Degree int
+	// Admin, when set, is the administration the caller acts for: the
+	// credential's issuer must be this one (staff of the Ajuntament de Girona
+	// cannot issue a census credential for a citizen of Lleida).
+	Admin  string
 	Holder *Holder
 }
 
@@ -81,6 +85,9 @@ func (s *Service) IssueBatch(ctx context.Context, reqs []Request) ([]*Issued, er
 		a, err := s.Administration(ctx, sub.admin)
 		if err != nil {
 			return nil, fmt.Errorf("%s credential for record of %s: %w", req.Type, redactID(req.Citizen), err)
+		}
+		if req.Admin != "" && req.Admin != a.ID {
+			return nil, fmt.Errorf("%w: the %s credential of this citizen is issued by %s, not %s", ErrNotAllowed, req.Type, a.ID, req.Admin)
 		}
 		if !a.May(req.Type) {
 			return nil, fmt.Errorf("%w: %s may not issue %s", ErrNotAllowed, a.ID, req.Type)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/espai/espai/internal/atrest"
+	"github.com/espai/espai/internal/jsonld"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -50,6 +51,8 @@ type Service struct {
 	db     *bolt.DB
 	sealer *atrest.Sealer
 	regs   Registers
+	ld     *jsonld.Processor
+	pub    published
 
 	mu      sync.Mutex
 	signers map[string]*signingKey
@@ -69,11 +72,15 @@ func Open(path string, cfg Config, sealer *atrest.Sealer, regs Registers) (*Serv
 	if cfg.PublicBase == "" {
 		cfg.PublicBase = "https://" + regexp.MustCompile(`%3A`).ReplaceAllString(cfg.DIDDomain, ":")
 	}
+	ld, err := jsonld.NewProcessor()
+	if err != nil {
+		return nil, err
+	}
 	db, err := openDB(path)
 	if err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, db: db, sealer: sealer, regs: regs, signers: map[string]*signingKey{}}, nil
+	return &Service{cfg: cfg, db: db, sealer: sealer, regs: regs, ld: ld, signers: map[string]*signingKey{}}, nil
 }
 
 // Close closes the database.
@@ -85,6 +92,3 @@ func (s *Service) now() time.Time {
 	}
 	return time.Now()
 }
-
-// Registers are the Via Oberta data sources the issuer reads.
-type Registers struct{}

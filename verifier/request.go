@@ -20,8 +20,8 @@ const ClientIDPrefix = "decentralized_identifier:"
 
 // Credential formats as OpenID4VP names them.
 const (
-	FormatSDJWT  = "dc+sd-jwt"
-	FormatLDPVC  = "ldp_vc"
+	FormatSDJWT   = "dc+sd-jwt"
+	FormatLDPVC   = "ldp_vc"
 	maxRequestTTL = 15 * time.Minute
 )
 

@@ -15,5 +15,5 @@ func openApp(ctx context.Context, e *env, root string) (*app.App, error) {
 
 // newServer returns the HTTP handler over an opened App.
 func newServer(a *app.App, e *env) http.Handler {
-	return web.New(web.Config{Issuer: a.Issuer, Log: e.log})
+	return web.New(web.Config{App: a, Staff: a.Staff, Log: e.log})
 }

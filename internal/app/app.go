@@ -17,6 +17,7 @@ import (
 	"github.com/espai/espai/internal/atrest"
 	"github.com/espai/espai/internal/credential"
 	"github.com/espai/espai/internal/datadir"
+	"github.com/espai/espai/internal/staff"
 	"github.com/espai/espai/issuer"
 )
 
@@ -40,6 +41,7 @@ type App struct {
 	Layout   datadir.Layout
 	Settings datadir.Settings
 	Issuer   *issuer.Service
+	Staff    *staff.Store
 
 	log     *slog.Logger
 	sealer  *atrest.Sealer
@@ -84,6 +86,11 @@ func Open(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	a.closers = append(a.closers, a.Issuer.Close)
+	a.Staff, err = staff.Open(layout.WebDB())
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.Staff.Close)
 	for _, adm := range StandardAdministrations() {
 		if err := a.Issuer.Onboard(ctx, adm); err != nil {
 			return nil, fmt.Errorf("onboard %s: %w", adm.ID, err)

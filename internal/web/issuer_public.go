@@ -12,10 +12,12 @@ func (s *Server) mountIssuerPublic(r gin.IRouter) {
 	r.GET("/issuers/:admin/did.json", s.didDocument)
 	r.GET("/trust/list", s.trustList)
 	r.GET("/trust/anchors", s.trustAnchors)
+	r.GET("/status/:admin/:list", s.statusList)
+	r.GET("/status/:admin/:list/:format", s.statusList)
 }
 
 func (s *Server) didDocument(c *gin.Context) {
-	doc, err := s.cfg.Issuer.DIDDocument(c.Request.Context(), c.Param("admin"))
+	doc, err := s.cfg.App.Issuer.DIDDocument(c.Request.Context(), c.Param("admin"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -26,7 +28,7 @@ func (s *Server) didDocument(c *gin.Context) {
 }
 
 func (s *Server) trustList(c *gin.Context) {
-	tok, err := s.cfg.Issuer.TrustList(c.Request.Context())
+	tok, err := s.cfg.App.Issuer.TrustList(c.Request.Context())
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -36,7 +38,7 @@ func (s *Server) trustList(c *gin.Context) {
 }
 
 func (s *Server) trustAnchors(c *gin.Context) {
-	keys, err := s.cfg.Issuer.TrustAnchors(c.Request.Context())
+	keys, err := s.cfg.App.Issuer.TrustAnchors(c.Request.Context())
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -13,13 +13,16 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/espai/espai/issuer"
+	"github.com/espai/espai/internal/app"
+	"github.com/espai/espai/internal/staff"
 	"github.com/gin-gonic/gin"
 )
 
-// Config wires the server to the domain services. Nil services are not mounted.
+// Config wires the server to the application. App is required.
 type Config struct {
-	Issuer *issuer.Service
+	App *app.App
+	// Staff authenticates administration staff; nil disables the staff APIs.
+	Staff *staff.Store
 	// Log receives request logs (method, route, status, latency; never bodies,
 	// never query strings, which may carry ids).
 	Log *slog.Logger
@@ -40,9 +43,8 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, engine: gin.New()}
 	s.engine.Use(gin.Recovery(), s.logRequests, securityHeaders)
 	s.engine.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
-	if cfg.Issuer != nil {
-		s.mountIssuerPublic(s.engine)
-	}
+	s.mountIssuerPublic(s.engine)
+	s.mountIssuerAPI(s.engine)
 	return s
 }
 

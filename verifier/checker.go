@@ -1,0 +1,142 @@
+package verifier
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/espai/espai/internal/credential"
+	"github.com/espai/espai/internal/did"
+	"github.com/espai/espai/internal/jsonld"
+	"github.com/espai/espai/internal/verdict"
+)
+
+// Checker verifies credentials in either format: the issuer's signature, that
+// the key belongs to the issuer (DID resolution), that the trust list allows
+// the issuer to issue that type, the validity window and the status list.
+// Every check runs; none can be switched off. It is safe for concurrent use.
+type Checker struct {
+	Resolver did.Resolver
+	Trust    TrustSource
+	Status   *StatusCache
+	LD       *jsonld.Processor
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+func (c *Checker) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// maxCredential bounds a credential's size: the largest Espai credential (a
+// working life with decades of employment) is a few KB.
+const maxCredential = 64 << 10
+
+// VerifyCredential checks one credential, SD-JWT VC (compact) or JSON-LD. The
+// verdict lists every check; it is valid only when all passed. The error is
+// for failures to run at all (a cancelled context), not for invalid input.
+func (c *Checker) VerifyCredential(ctx context.Context, raw []byte) (*verdict.Verdict, error) {
+	raw = bytes.TrimSpace(raw)
+	switch {
+	case len(raw) == 0:
+		v := &verdict.Verdict{}
+		v.Failf(verdict.Parse, "empty input")
+		return v, nil
+	case len(raw) > maxCredential:
+		v := &verdict.Verdict{}
+		v.Failf(verdict.Parse, "credential larger than %d bytes", maxCredential)
+		return v, nil
+	case raw[0] == '{':
+		return c.verifyLD(ctx, raw)
+	default:
+		v, _, err := c.verifySDJWT(ctx, raw, nil)
+		return v, err
+	}
+}
+
+func (c *Checker) verifyLD(ctx context.Context, raw []byte) (*verdict.Verdict, error) {
+	now := c.now()
+	v, cred, err := c.LD.Verify(ctx, raw, jsonld.DIDKeys{Resolver: c.Resolver}, now)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if cred == nil || err != nil {
+		return v, nil
+	}
+	v.Issuer = cred.Issuer
+	t, ok := credential.TypeFromLD(cred.Type())
+	if !ok {
+		v.Failf(verdict.IssuerTrusted, "credential type %q is not one Espai knows", cred.Type())
+		return v, nil
+	}
+	v.Type = string(t)
+	claims := v.Claims
+	c.checkTrust(ctx, v, cred.Issuer, t)
+	if cred.Status == nil {
+		v.Failf(verdict.Status, "the credential has no status entry: its revocation cannot be checked")
+		return v, nil
+	}
+	st := cred.Status
+	idx, err := strconv.Atoi(st.StatusListIndex)
+	if err != nil || idx < 0 || st.StatusPurpose != "message" || st.StatusSize != 2 {
+		v.Failf(verdict.Status, "unsupported status entry (purpose %q, size %d, index %q)", st.StatusPurpose, st.StatusSize, st.StatusListIndex)
+		return v, nil
+	}
+	c.checkStatus(ctx, v, cred.Issuer, st.StatusListCredential, idx, c.decodeBitstring)
+	if v.Valid {
+		v.Claims = claims
+	}
+	return v, nil
+}
+
+// checkTrust records whether the trust list lets issuer issue type t.
+func (c *Checker) checkTrust(ctx context.Context, v *verdict.Verdict, issuer string, t credential.Type) {
+	list, err := c.Trust.TrustList(ctx)
+	if err != nil {
+		v.Fail(verdict.IssuerTrusted, fmt.Errorf("no valid trust list: %w", err))
+		return
+	}
+	e, ok := list.Entity(issuer)
+	switch {
+	case !ok:
+		v.Failf(verdict.IssuerTrusted, "%s is not on the trust list", issuer)
+	case !list.Allows(issuer, string(t)):
+		v.Failf(verdict.IssuerTrusted, "%s is on the trust list but may not issue %s credentials", e.Name, t)
+	default:
+		v.Pass(verdict.IssuerTrusted, fmt.Sprintf("%s may issue %s credentials", e.Name, t))
+	}
+}
+
+// checkStatus looks up entry idx of the list at uri, which must be signed by
+// issuer, and records the outcome.
+func (c *Checker) checkStatus(ctx context.Context, v *verdict.Verdict, issuer, uri string, idx int, decode StatusDecoder) {
+	list, err := c.Status.Lookup(ctx, uri, decode)
+	if err != nil {
+		v.Fail(verdict.Status, err)
+		return
+	}
+	if list.Signer != issuer {
+		v.Failf(verdict.Status, "the status list is signed by %s, not by the issuer %s", list.Signer, issuer)
+		return
+	}
+	val, err := list.Get(idx)
+	if err != nil {
+		v.Fail(verdict.Status, err)
+		return
+	}
+	switch val {
+	case 0:
+		v.Pass(verdict.Status, "not revoked, not suspended")
+	case 1:
+		v.Failf(verdict.Status, "revoked by the issuer")
+	case 2:
+		v.Failf(verdict.Status, "suspended by the issuer")
+	default:
+		v.Failf(verdict.Status, "unknown status value 0x%x", val)
+	}
+}
