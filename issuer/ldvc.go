@@ -60,3 +60,6 @@ func (s *Service) statusURI(admin string, list int, f credential.Format) string 
 	}
 	return u
 }
+
+// StatusURI is where the status of rec is published.
+func (s *Service) StatusURI(rec *Record) string { return s.statusURI(rec.Admin, rec.List, rec.Format) }

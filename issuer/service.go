@@ -92,3 +92,6 @@ func (s *Service) now() time.Time {
 	}
 	return time.Now()
 }
+
+// PublicBase is the base URL this issuer's status lists are published under.
+func (s *Service) PublicBase() string { return s.cfg.PublicBase }

@@ -3,6 +3,8 @@ package verifier
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"encoding/base64"
 	"fmt"
 	"strconv"
 	"time"
@@ -37,61 +39,105 @@ func (c *Checker) now() time.Time {
 // working life with decades of employment) is a few KB.
 const maxCredential = 64 << 10
 
+// Verified is what a valid credential says, beyond its claims: what the
+// wallet stores and the consoles show.
+type Verified struct {
+	Format    credential.Format
+	Type      credential.Type
+	Issuer    string
+	IssuedAt  time.Time
+	ExpiresAt time.Time // zero: no expiry
+	// StatusURI and StatusIndex locate the credential's status entry.
+	StatusURI   string
+	StatusIndex int
+	// Holder is what the credential is bound to: the RFC 7638 thumbprint
+	// (base64url, SHA-256) of cnf.jwk for SD-JWT, the subject DID for JSON-LD.
+	Holder string
+	Claims map[string]any
+}
+
 // VerifyCredential checks one credential, SD-JWT VC (compact) or JSON-LD. The
 // verdict lists every check; it is valid only when all passed. The error is
 // for failures to run at all (a cancelled context), not for invalid input.
 func (c *Checker) VerifyCredential(ctx context.Context, raw []byte) (*verdict.Verdict, error) {
+	v, _, err := c.Check(ctx, raw)
+	return v, err
+}
+
+// Check is VerifyCredential that also returns what the credential says when
+// the verdict is valid (nil otherwise).
+func (c *Checker) Check(ctx context.Context, raw []byte) (*verdict.Verdict, *Verified, error) {
 	raw = bytes.TrimSpace(raw)
 	switch {
 	case len(raw) == 0:
 		v := &verdict.Verdict{}
 		v.Failf(verdict.Parse, "empty input")
-		return v, nil
+		return v, nil, nil
 	case len(raw) > maxCredential:
 		v := &verdict.Verdict{}
 		v.Failf(verdict.Parse, "credential larger than %d bytes", maxCredential)
-		return v, nil
+		return v, nil, nil
 	case raw[0] == '{':
 		return c.verifyLD(ctx, raw)
-	default:
-		v, _, err := c.verifySDJWT(ctx, raw, nil)
-		return v, err
 	}
+	v, cred, err := c.verifySDJWT(ctx, raw, nil)
+	if err != nil || !v.Valid {
+		return v, nil, err
+	}
+	out := &Verified{
+		Format: credential.SDJWT, Type: credential.Type(v.Type), Issuer: cred.Issuer,
+		IssuedAt: cred.IssuedAt, ExpiresAt: cred.Expiry, Claims: v.Claims,
+		StatusURI: cred.Status.URI, StatusIndex: cred.Status.Index,
+	}
+	if cred.Confirmation != nil {
+		tp, err := cred.Confirmation.Thumbprint(crypto.SHA256)
+		if err != nil {
+			return nil, nil, err
+		}
+		out.Holder = base64.RawURLEncoding.EncodeToString(tp)
+	}
+	return v, out, nil
 }
 
-func (c *Checker) verifyLD(ctx context.Context, raw []byte) (*verdict.Verdict, error) {
+func (c *Checker) verifyLD(ctx context.Context, raw []byte) (*verdict.Verdict, *Verified, error) {
 	now := c.now()
 	v, cred, err := c.LD.Verify(ctx, raw, jsonld.DIDKeys{Resolver: c.Resolver}, now)
 	if ctx.Err() != nil {
-		return nil, ctx.Err()
+		return nil, nil, ctx.Err()
 	}
 	if cred == nil || err != nil {
-		return v, nil
+		return v, nil, nil
 	}
 	v.Issuer = cred.Issuer
 	t, ok := credential.TypeFromLD(cred.Type())
 	if !ok {
 		v.Failf(verdict.IssuerTrusted, "credential type %q is not one Espai knows", cred.Type())
-		return v, nil
+		return v, nil, nil
 	}
 	v.Type = string(t)
 	claims := v.Claims
 	c.checkTrust(ctx, v, cred.Issuer, t)
 	if cred.Status == nil {
 		v.Failf(verdict.Status, "the credential has no status entry: its revocation cannot be checked")
-		return v, nil
+		return v, nil, nil
 	}
 	st := cred.Status
 	idx, err := strconv.Atoi(st.StatusListIndex)
 	if err != nil || idx < 0 || st.StatusPurpose != "message" || st.StatusSize != 2 {
 		v.Failf(verdict.Status, "unsupported status entry (purpose %q, size %d, index %q)", st.StatusPurpose, st.StatusSize, st.StatusListIndex)
-		return v, nil
+		return v, nil, nil
 	}
 	c.checkStatus(ctx, v, cred.Issuer, st.StatusListCredential, idx, c.decodeBitstring)
-	if v.Valid {
-		v.Claims = claims
+	if !v.Valid {
+		return v, nil, nil
 	}
-	return v, nil
+	v.Claims = claims
+	return v, &Verified{
+		Format: credential.JSONLD, Type: t, Issuer: cred.Issuer,
+		IssuedAt: cred.IssuanceDate, ExpiresAt: cred.ExpirationDate,
+		StatusURI: st.StatusListCredential, StatusIndex: idx,
+		Holder: cred.SubjectID, Claims: claims,
+	}, nil
 }
 
 // checkTrust records whether the trust list lets issuer issue type t.

@@ -66,15 +66,16 @@ type Service struct {
 	cfg      Config
 	db       *bolt.DB
 	signer   Signer
-	trust    TrustSource
-	resolver did.Resolver
-	status   *StatusCache
+	checker  *Checker
 }
 
 // Open opens (creating if needed) the verifier database at path.
-func Open(path string, cfg Config, signer Signer, ts TrustSource, resolver did.Resolver, status *StatusCache) (*Service, error) {
+func Open(path string, cfg Config, signer Signer, checker *Checker) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if checker == nil || checker.Trust == nil || checker.Resolver == nil || checker.Status == nil || checker.LD == nil {
+		return nil, errors.New("verifier: incomplete checker")
 	}
 	if cfg.RequestTTL == 0 {
 		cfg.RequestTTL = 5 * time.Minute
@@ -87,7 +88,7 @@ func Open(path string, cfg Config, signer Signer, ts TrustSource, resolver did.R
 	if err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, db: db, signer: signer, trust: ts, resolver: resolver, status: status}, nil
+	return &Service{cfg: cfg, db: db, signer: signer, checker: checker}, nil
 }
 
 // Close closes the database.
@@ -142,7 +143,7 @@ func (r *Request) effectiveState(now time.Time) string {
 // claims the purpose registers. A request beyond the registration is refused
 // here already, before any QR is shown.
 func (s *Service) CreateRequest(ctx context.Context, admin, purposeID, format string, claims []string) (*Request, error) {
-	list, err := s.trust.TrustList(ctx)
+	list, err := s.checker.Trust.TrustList(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package verifier
 import (
 	"context"
 	"fmt"
+	"github.com/espai/espai/internal/verdict"
 	"io"
 	"net/http"
 	"strings"
@@ -132,4 +133,21 @@ func (h HTTPStatusFetcher) FetchStatusList(ctx context.Context, uri string) ([]b
 		return nil, fmt.Errorf("status list larger than %d bytes", maxStatusList)
 	}
 	return b, nil
+}
+
+// StatusUnavailable reports whether v failed only because a status list could
+// not be fetched or verified: every other check passed. A wallet keeps such a
+// credential in its inbox to check again later instead of rejecting it.
+func StatusUnavailable(v *verdict.Verdict) bool {
+	unavailable := false
+	for _, c := range v.Checks {
+		if c.OK {
+			continue
+		}
+		if c.Name != verdict.Status || !strings.HasPrefix(c.Detail, ErrStatusUnavailable.Error()) {
+			return false
+		}
+		unavailable = true
+	}
+	return unavailable
 }

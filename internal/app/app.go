@@ -6,6 +6,24 @@
 //
 // An App owns one data directory (internal/datadir). Each domain service owns
 // its own bbolt file; App only wires them together.
+//
+// # Security properties
+//
+//   - Credentials are delivered encrypted to the citizen's wallet key (JWE);
+//     App never stores a plaintext credential outside the wallet.
+//   - Every issuance and status change is appended to the ledger under the
+//     citizen's per-administration pseudonym, with a salted commitment to the
+//     receipt document; the document and salt go to the citizen's wallet only.
+//   - Credentials taken out of a wallet inbox are verified with the same
+//     Checker a verifier uses (signature, DID key, trust list, validity,
+//     status, holder binding).
+//
+// # Caveats
+//
+//   - A crash between issuing and delivering leaves an issued, undelivered
+//     credential (its status index is allocated); issuing again is safe.
+//   - The demo seed (Options.Demo) enrols the demo citizens with passphrases
+//     that are public: never use it for a real deployment.
 package app
 
 import (
@@ -13,13 +31,25 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/espai/espai/internal/atrest"
-	"github.com/espai/espai/internal/credential"
 	"github.com/espai/espai/internal/datadir"
+	"github.com/espai/espai/internal/did"
+	"github.com/espai/espai/internal/jsonld"
+	"github.com/espai/espai/internal/register"
 	"github.com/espai/espai/internal/staff"
 	"github.com/espai/espai/issuer"
+	"github.com/espai/espai/ledger"
+	"github.com/espai/espai/verifier"
+	"github.com/espai/espai/wallet"
 )
+
+// DefaultPublicBase is where a default `espai serve` is reachable.
+const DefaultPublicBase = "http://127.0.0.1:8080"
 
 // Options say which data directory to open and how.
 type Options struct {
@@ -27,11 +57,20 @@ type Options struct {
 	Root string
 	// DIDDomain is used only when the directory is created. Empty: datadir.DefaultDIDDomain.
 	DIDDomain string
-	// Demo loads the demo registers and citizens when the directory is created.
+	// Demo loads the demo registers, enrols the demo citizens and issues
+	// them their credentials, once, when the directory has no registers yet.
 	Demo bool
 	// Create initialises the directory when it does not exist; otherwise a
 	// missing directory is datadir.ErrNotInitialised.
 	Create bool
+	// PublicBase is the URL wallets and browsers reach this deployment at
+	// (request_uri, response_uri). Empty: DefaultPublicBase.
+	PublicBase string
+	// Wallet tunes the wallet (tests use cheap Argon2id parameters). Zero:
+	// production defaults.
+	Wallet wallet.Config
+	// Now is the clock of every service. Nil: time.Now.
+	Now func() time.Time
 	// Log is the structured logger; nil discards.
 	Log *slog.Logger
 }
@@ -40,10 +79,21 @@ type Options struct {
 type App struct {
 	Layout   datadir.Layout
 	Settings datadir.Settings
-	Issuer   *issuer.Service
-	Staff    *staff.Store
+	// Registers are the Via Oberta registers; nil when the directory has none
+	// (then nothing can be issued).
+	Registers *register.Files
+	Issuer    *issuer.Service
+	Wallet    *wallet.Wallet
+	Ledger    *ledger.Log
+	Verifier  *verifier.Service
+	Checker   *verifier.Checker
+	Trust     *TrustSource
+	Staff     *staff.Store
+	// Resolver resolves this deployment's did:web administrations and did:key holders.
+	Resolver did.Resolver
 
 	log     *slog.Logger
+	now     func() time.Time
 	sealer  *atrest.Sealer
 	closers []func() error
 }
@@ -56,6 +106,13 @@ func Open(ctx context.Context, o Options) (*App, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.PublicBase == "" {
+		o.PublicBase = DefaultPublicBase
+	}
+	o.PublicBase = strings.TrimRight(o.PublicBase, "/")
 	var (
 		layout   datadir.Layout
 		settings datadir.Settings
@@ -74,26 +131,87 @@ func Open(ctx context.Context, o Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Layout: layout, Settings: settings, log: o.Log, sealer: sealer}
+	a := &App{Layout: layout, Settings: settings, log: o.Log, now: o.Now, sealer: sealer}
 	ok := false
 	defer func() {
 		if !ok {
 			a.Close()
 		}
 	}()
-	a.Issuer, err = issuer.Open(layout.IssuerDB(), issuer.Config{DIDDomain: settings.DIDDomain}, sealer, issuer.Registers{})
+	seedDemo := o.Demo && !registersPresent(layout)
+	if seedDemo {
+		if err := writeDemoRegisters(layout, o.Now()); err != nil {
+			return nil, err
+		}
+	}
+	if registersPresent(layout) {
+		if a.Registers, err = register.Open(layout.RegistersDir()); err != nil {
+			return nil, err
+		}
+		if n := len(a.Registers.Problems()); n > 0 {
+			o.Log.Warn("register records quarantined: nothing is issued from them", "count", n)
+		}
+	} else {
+		o.Log.Warn("no registers in the data directory: issuing is disabled", "dir", layout.RegistersDir())
+	}
+	var regs issuer.Registers
+	if a.Registers != nil {
+		regs = issuer.RegistersFrom(a.Registers)
+	}
+	a.Issuer, err = issuer.Open(layout.IssuerDB(), issuer.Config{DIDDomain: settings.DIDDomain, Now: o.Now}, sealer, regs)
 	if err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, a.Issuer.Close)
+	for _, adm := range StandardAdministrations() {
+		if err := a.Issuer.Onboard(ctx, adm); err != nil {
+			return nil, fmt.Errorf("onboard %s: %w", adm.ID, err)
+		}
+	}
+	a.Resolver = did.Methods{Web: a.Issuer}
+	a.Trust = NewTrustSource(a.Issuer, o.Now)
+	ld, err := jsonld.NewProcessor()
+	if err != nil {
+		return nil, err
+	}
+	a.Checker = &verifier.Checker{
+		Resolver: a.Resolver,
+		Trust:    a.Trust,
+		Status:   verifier.NewStatusCache(localStatus{a.Issuer}, 0, o.Now),
+		LD:       ld,
+		Now:      o.Now,
+	}
+	wcfg := o.Wallet
+	if wcfg.Now == nil {
+		wcfg.Now = o.Now
+	}
+	if wcfg.Log == nil {
+		wcfg.Log = o.Log
+	}
+	a.Wallet, err = wallet.Open(ctx, layout.WalletDB(), sealer, walletChecker{a.Checker}, wcfg)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.Wallet.Close)
+	a.Ledger, err = ledger.OpenDir(ctx, layout, ledger.Config{Now: o.Now, Logger: o.Log})
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.Ledger.Close)
+	a.Verifier, err = verifier.Open(layout.VerifierDB(), verifier.Config{PublicBase: o.PublicBase, DIDDomain: settings.DIDDomain, Now: o.Now},
+		a.Issuer, a.Checker)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.Verifier.Close)
 	a.Staff, err = staff.Open(layout.WebDB())
 	if err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, a.Staff.Close)
-	for _, adm := range StandardAdministrations() {
-		if err := a.Issuer.Onboard(ctx, adm); err != nil {
-			return nil, fmt.Errorf("onboard %s: %w", adm.ID, err)
+	if seedDemo {
+		if err := a.seedDemo(ctx); err != nil {
+			return nil, fmt.Errorf("demo data: %w", err)
 		}
 	}
 	ok = true
@@ -110,13 +228,11 @@ func (a *App) Close() error {
 	return errors.Join(errs...)
 }
 
-// StandardAdministrations are the public bodies every Espai deployment in
-// Catalonia knows: the trust scheme operator and the issuers of the
-// region-wide registers.
-func StandardAdministrations() []issuer.Administration {
-	return []issuer.Administration{
-		{ID: "aoc", Name: "Consorci Administració Oberta de Catalunya", Operator: true},
-		{ID: "atc", Name: "Agència Tributària de Catalunya", Types: []credential.Type{credential.Tax}},
-		{ID: "tgss", Name: "Tresoreria General de la Seguretat Social", Types: []credential.Type{credential.WorkLife}},
-	}
+// Sealer is the deployment's at-rest sealer (for services started beside
+// the App, such as the ledger anchorer's key).
+func (a *App) Sealer() *atrest.Sealer { return a.sealer }
+
+func registersPresent(l datadir.Layout) bool {
+	_, err := os.Stat(filepath.Join(l.RegistersDir(), register.SourceCensus.File()))
+	return err == nil
 }

@@ -2,36 +2,163 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strconv"
 
 	"github.com/espai/espai/issuer"
+	"github.com/espai/espai/ledger"
+	"github.com/espai/espai/wallet"
 )
 
 // Delivered is a credential put in a citizen's wallet inbox.
 type Delivered struct {
-	Issued   *issuer.Issued
+	Issued *issuer.Issued
+	// Delivery is the wallet's id of the inbox item.
 	Delivery string
+	// LedgerIndex is the index of the credential-issued ledger entry.
+	LedgerIndex uint64
 }
 
-// Issue issues a credential bound to the citizen's wallet holder key when the
-// citizen has a wallet, unbound otherwise.
+// holder returns the citizen's wallet holder key, which credentials are bound to.
+func (a *App) holder(ctx context.Context, citizen string) (*issuer.Holder, error) {
+	pub, err := a.Wallet.PublicKeys(ctx, citizen)
+	if errors.Is(err, wallet.ErrNotEnrolled) {
+		return nil, fmt.Errorf("%w: credentials are bound to the citizen's wallet key; the citizen has no wallet yet (espai wallet enrol)", issuer.ErrNoHolder)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &issuer.Holder{JWK: pub.HolderJWK, DID: pub.HolderDID}, nil
+}
+
+// Issue issues a credential bound to the citizen's wallet holder key and
+// records it on the ledger, without delivering it (the caller hands it over
+// some other way). Most callers want IssueAndDeliver.
 func (a *App) Issue(ctx context.Context, req issuer.Request) (*issuer.Issued, error) {
-	return a.Issuer.Issue(ctx, req)
+	h, err := a.holder(ctx, req.Citizen)
+	if err != nil {
+		return nil, err
+	}
+	req.Holder = h
+	is, err := a.Issuer.Issue(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.recordIssued(ctx, is); err != nil {
+		return is, err
+	}
+	return is, nil
 }
 
-// IssueAndDeliver issues a credential bound to the citizen's wallet and puts
-// it, encrypted to the wallet's delivery key, in the wallet inbox.
+// IssueAndDeliver issues a credential bound to the citizen's wallet, records
+// it on the ledger and puts it, encrypted to the wallet's delivery key, in
+// the wallet inbox. The citizen need not be online.
 func (a *App) IssueAndDeliver(ctx context.Context, req issuer.Request) (*Delivered, error) {
-	return nil, errNoWallet
+	h, err := a.holder(ctx, req.Citizen)
+	if err != nil {
+		return nil, err
+	}
+	req.Holder = h
+	is, err := a.Issuer.Issue(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return a.deliverIssued(ctx, is)
 }
 
-// ChangeStatus revokes, suspends or reinstates a credential.
+// IssueBatchAndDeliver issues many credentials (see issuer.IssueBatch: one bad
+// register record issues nothing) and delivers each. Citizens without a
+// wallet make the whole batch fail before anything is issued.
+func (a *App) IssueBatchAndDeliver(ctx context.Context, reqs []issuer.Request) ([]*Delivered, error) {
+	for i := range reqs {
+		h, err := a.holder(ctx, reqs[i].Citizen)
+		if err != nil {
+			return nil, fmt.Errorf("request %d: %w", i+1, err)
+		}
+		reqs[i].Holder = h
+	}
+	issued, err := a.Issuer.IssueBatch(ctx, reqs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Delivered, 0, len(issued))
+	for _, is := range issued {
+		d, err := a.deliverIssued(ctx, is)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func (a *App) deliverIssued(ctx context.Context, is *issuer.Issued) (*Delivered, error) {
+	pub, err := a.Wallet.PublicKeys(ctx, is.Citizen)
+	if err != nil {
+		return nil, err
+	}
+	jwe, err := wallet.SealDelivery(pub.Delivery, wallet.Delivery{Kind: wallet.DeliveryCredential, From: a.Issuer.DID(is.Admin), Payload: []byte(is.Credential)})
+	if err != nil {
+		return nil, err
+	}
+	id, err := a.Wallet.Deliver(ctx, is.Citizen, jwe)
+	if err != nil {
+		return nil, fmt.Errorf("credential %s issued but not delivered: %w", is.ID, err)
+	}
+	d := &Delivered{Issued: is, Delivery: id}
+	rcpt, err := a.recordIssued(ctx, is)
+	if rcpt != nil {
+		d.LedgerIndex = rcpt.Index
+	}
+	return d, err
+}
+
+func (a *App) recordIssued(ctx context.Context, is *issuer.Issued) (*ledger.Receipt, error) {
+	return a.record(ctx, is.Citizen, ledger.Entry{
+		Kind:           ledger.KindCredentialIssued,
+		Administration: is.Admin,
+		CredentialType: is.Type.LDType(),
+	}, Document{CredentialID: is.ID})
+}
+
+// ChangeStatus revokes, suspends or reinstates a credential, records the
+// change on the ledger and tells the citizen's wallet why.
 func (a *App) ChangeStatus(ctx context.Context, id string, to byte, reason string) (*issuer.Record, error) {
+	var (
+		rec  *issuer.Record
+		err  error
+		kind ledger.Kind
+	)
 	switch to {
 	case issuer.StatusRevoked:
-		return a.Issuer.Revoke(ctx, id, reason)
+		rec, err = a.Issuer.Revoke(ctx, id, reason)
+		kind = ledger.KindCredentialRevoked
 	case issuer.StatusSuspended:
-		return a.Issuer.Suspend(ctx, id, reason)
+		rec, err = a.Issuer.Suspend(ctx, id, reason)
+		kind = ledger.KindCredentialSuspended
+	case issuer.StatusValid:
+		rec, err = a.Issuer.Reinstate(ctx, id, reason)
+		kind = ledger.KindCredentialReinstated
 	default:
-		return a.Issuer.Reinstate(ctx, id, reason)
+		return nil, fmt.Errorf("%w: unknown status %d", issuer.ErrStatusTransition, to)
 	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.record(ctx, rec.Citizen, ledger.Entry{Kind: kind, Administration: rec.Admin, CredentialType: rec.Type.LDType()},
+		Document{CredentialID: rec.ID, Reason: reason}); err != nil {
+		return rec, err
+	}
+	if to == issuer.StatusRevoked || to == issuer.StatusSuspended {
+		err = a.notify(ctx, rec.Citizen, rec.Admin, wallet.Event{
+			Kind:  wallet.EventCredentialRevoked,
+			Actor: rec.Admin,
+			Fields: map[string]string{
+				"type": string(rec.Type), "status": rec.Status, "reason": reason,
+				"status_uri": a.Issuer.StatusURI(rec), "status_index": strconv.Itoa(rec.Index),
+			},
+		})
+	}
+	return rec, err
 }

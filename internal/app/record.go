@@ -1,0 +1,126 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/espai/espai/ledger"
+	"github.com/espai/espai/wallet"
+)
+
+// ReceiptBundle is what a citizen's wallet keeps for one ledger entry about
+// them (wallet.Receipt.Raw): the ledger receipt (entry, index, checkpoint,
+// inclusion proof), the full receipt document the entry commits to, and the
+// commitment's salt. With the ledger's verifier key the bundle proves, offline,
+// that this document was logged at that position and never rewritten.
+type ReceiptBundle struct {
+	Version  int             `json:"v"`
+	Receipt  *ledger.Receipt `json:"receipt"`
+	Document json.RawMessage `json:"document"`
+	Salt     []byte          `json:"salt"`
+}
+
+// Verify checks the bundle against the ledger's verifier key: the receipt
+// (signed checkpoint, inclusion proof) and the commitment to the document.
+func (b *ReceiptBundle) Verify(vkey string) (*ledger.Entry, ledger.Checkpoint, error) {
+	if b.Receipt == nil {
+		return nil, ledger.Checkpoint{}, fmt.Errorf("receipt bundle: no ledger receipt")
+	}
+	e, cp, err := ledger.VerifyReceipt(b.Receipt, vkey)
+	if err != nil {
+		return nil, cp, err
+	}
+	if err := ledger.VerifyCommitment(e.Commitment, b.Salt, b.Document); err != nil {
+		return nil, cp, err
+	}
+	return e, cp, nil
+}
+
+// Document is the receipt document an entry commits to. It holds what the
+// entry leaves out (which credential, what was disclosed) and stays in the
+// citizen's wallet.
+type Document struct {
+	Version        int            `json:"v"`
+	Kind           string         `json:"kind"`
+	Time           time.Time      `json:"time"`
+	Citizen        string         `json:"citizen"`
+	Administration string         `json:"administration"`
+	Source         string         `json:"source,omitempty"`
+	Purpose        string         `json:"purpose,omitempty"`
+	LegalBasis     string         `json:"legal_basis,omitempty"`
+	CredentialID   string         `json:"credential_id,omitempty"`
+	CredentialType string         `json:"credential_type,omitempty"`
+	Reason         string         `json:"reason,omitempty"`
+	Claims         map[string]any `json:"claims,omitempty"`
+	Outcome        string         `json:"outcome,omitempty"`
+}
+
+// record appends e about citizen to the ledger: pseudonym towards
+// e.Administration, salted commitment to doc. It then delivers the receipt
+// bundle to the citizen's wallet inbox (the wallet may be locked). The ledger
+// append is acknowledged (durable) before this returns; a failed delivery is
+// returned as an error after the append, so callers can report it.
+func (a *App) record(ctx context.Context, citizen string, e ledger.Entry, doc Document) (*ledger.Receipt, error) {
+	secret, err := a.Wallet.PseudonymSecret(ctx, citizen)
+	if err != nil {
+		return nil, fmt.Errorf("ledger pseudonym: %w", err)
+	}
+	if e.Time.IsZero() {
+		e.Time = a.now().UTC().Truncate(time.Millisecond)
+	}
+	doc.Version, doc.Kind, doc.Time, doc.Citizen, doc.Administration = 1, e.Kind.String(), e.Time, citizen, e.Administration
+	doc.Source, doc.Purpose, doc.LegalBasis, doc.CredentialType = e.Source, e.Purpose, e.LegalBasis, e.CredentialType
+	docRaw, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	e.Pseudonym = ledger.Pseudonym(secret, e.Administration)
+	var salt []byte
+	if e.Commitment, salt, err = ledger.Commit(docRaw); err != nil {
+		return nil, err
+	}
+	rcpt, err := a.Ledger.Append(ctx, e)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	bundle, err := json.Marshal(ReceiptBundle{Version: 1, Receipt: rcpt, Document: docRaw, Salt: salt})
+	if err != nil {
+		return rcpt, err
+	}
+	payload, err := json.Marshal(wallet.Receipt{
+		Index: rcpt.Index, Administration: e.Administration, Purpose: e.Purpose,
+		Kind: e.Kind.String(), Time: e.Time, Raw: bundle,
+	})
+	if err != nil {
+		return rcpt, err
+	}
+	if err := a.deliver(ctx, citizen, wallet.DeliveryReceipt, e.Administration, payload); err != nil {
+		return rcpt, fmt.Errorf("ledger entry %d recorded, receipt not delivered: %w", rcpt.Index, err)
+	}
+	return rcpt, nil
+}
+
+// deliver seals payload to the citizen's delivery key and puts it in the inbox.
+func (a *App) deliver(ctx context.Context, citizen, kind, from string, payload []byte) error {
+	pub, err := a.Wallet.PublicKeys(ctx, citizen)
+	if err != nil {
+		return err
+	}
+	jwe, err := wallet.SealDelivery(pub.Delivery, wallet.Delivery{Kind: kind, From: from, Payload: payload})
+	if err != nil {
+		return err
+	}
+	_, err = a.Wallet.Deliver(ctx, citizen, jwe)
+	return err
+}
+
+// notify puts an activity event in the citizen's inbox (shown on next unlock).
+func (a *App) notify(ctx context.Context, citizen, from string, e wallet.Event) error {
+	payload, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	return a.deliver(ctx, citizen, wallet.DeliveryEvent, from, payload)
+}
