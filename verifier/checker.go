@@ -186,3 +186,11 @@ func (c *Checker) checkStatus(ctx context.Context, v *verdict.Verdict, issuer, u
 		v.Failf(verdict.Status, "unknown status value 0x%x", val)
 	}
 }
+
+func parseIndex(s string) (int, error) {
+	i, err := strconv.Atoi(s)
+	if err == nil && i < 0 {
+		err = fmt.Errorf("negative index %d", i)
+	}
+	return i, err
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"regexp"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -23,5 +24,18 @@ func TestMain(m *testing.M) {
 
 // TestScripts runs the CLI scenarios in testdata/script/*.txtar.
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{Dir: "testdata/script"})
+	testscript.Run(t, testscript.Params{Dir: "testdata/script", Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		// capture NAME REGEXP sets $NAME to the first submatch of REGEXP in
+		// the previous command's stdout (ids the script needs later).
+		"capture": func(ts *testscript.TestScript, neg bool, args []string) {
+			if neg || len(args) != 2 {
+				ts.Fatalf("usage: capture NAME REGEXP")
+			}
+			m := regexp.MustCompile(args[1]).FindStringSubmatch(ts.ReadFile("stdout"))
+			if len(m) < 2 {
+				ts.Fatalf("capture: no match for %q in stdout", args[1])
+			}
+			ts.Setenv(args[0], m[1])
+		},
+	}})
 }

@@ -2,11 +2,18 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/espai/espai/internal/app"
+	"github.com/espai/espai/internal/web"
+	"github.com/espai/espai/ledger/anchor"
+	"github.com/espai/espai/ledger/anchor/devchain"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -14,28 +21,105 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	data := fs.String("data", "./espai-data", "data directory (created on first run)")
 	demo := fs.Bool("demo", false, "load the demo registers and enrol the demo citizens on first run")
+	publicBase := fs.String("public-url", "", "URL wallets and browsers reach this server at (default http://ADDR)")
+	ethRPC := fs.String("eth-rpc", "", "Ethereum JSON-RPC URL to anchor on (default: the embedded dev node in DATA/chain)")
+	ethKey := fs.String("eth-key", "", "hex private key file of the anchoring account (required with --eth-rpc)")
+	interval := fs.Duration("anchor-interval", anchor.DefaultInterval, "anchor the latest checkpoint at least this often when there are new entries")
+	entries := fs.Uint64("anchor-entries", anchor.DefaultEntries, "anchor as soon as this many entries are unanchored")
+	noAnchor := fs.Bool("no-anchor", false, "do not anchor the ledger on Ethereum (entries are still logged and checkpointed)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, app.Options{Root: *data, Demo: *demo, Create: true, Log: e.log})
+	if (*ethRPC == "") != (*ethKey == "") {
+		return usagef("--eth-rpc and --eth-key go together")
+	}
+	if *publicBase == "" {
+		*publicBase = "http://" + *addr
+	}
+	a, err := app.Open(ctx, app.Options{Root: *data, Demo: *demo, Create: true, PublicBase: *publicBase, Log: e.log})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	srv := &http.Server{Addr: *addr, Handler: newServer(a, e), ReadHeaderTimeout: 10 * time.Second}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var anchors *anchorStatus
+	if !*noAnchor {
+		an, stop, err := startAnchoring(ctx, e, a, *ethRPC, *ethKey, anchor.Config{Interval: *interval, Entries: *entries, Logger: e.log})
+		if err != nil {
+			return fmt.Errorf("ledger anchoring: %w", err)
+		}
+		defer stop()
+		anchors = &anchorStatus{an}
+		go func() {
+			if err := an.Run(ctx); err != nil && ctx.Err() == nil {
+				e.log.Error("anchorer stopped", "err", err)
+			}
+		}()
+	}
+	cfg := web.Config{App: a, Staff: a.Staff, Log: e.log}
+	if anchors != nil {
+		cfg.Anchors = anchors
+	}
+	srv := &http.Server{Addr: *addr, Handler: web.New(cfg), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	e.log.Info("espai listening", "addr", *addr, "data", a.Layout.Root)
+	e.log.Info("espai listening", "addr", *addr, "public_url", *publicBase, "data", a.Layout.Root)
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	shutdown, cancelShutdown := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancelShutdown()
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	e.log.Info("espai stopped")
 	return nil
 }
+
+// startAnchoring connects the ledger's anchorer to the embedded dev node
+// (persisted in DATA/chain, funded for the data directory's anchoring key) or
+// to an outside node.
+func startAnchoring(ctx context.Context, e *env, a *app.App, rpc, keyFile string, cfg anchor.Config) (*anchor.Anchorer, func(), error) {
+	var (
+		backend anchor.Backend
+		key     *ecdsa.PrivateKey
+		stop    func()
+		err     error
+	)
+	if rpc == "" {
+		key, err = anchor.LoadOrCreateKey(a.Sealer(), anchor.KeyFile(a.Layout))
+		if err != nil {
+			return nil, nil, err
+		}
+		node, err := devchain.Start(ctx, devchain.Config{Dir: a.Layout.ChainDir(), Funded: crypto.PubkeyToAddress(key.PublicKey)})
+		if err != nil {
+			return nil, nil, err
+		}
+		backend, stop = node.Client(), func() { node.Close() }
+		e.log.Info("embedded Ethereum dev node started", "dir", a.Layout.ChainDir())
+	} else {
+		key, err = anchor.ReadHexKeyFile(keyFile)
+		if err != nil {
+			return nil, nil, err
+		}
+		client, err := ethclient.DialContext(ctx, rpc)
+		if err != nil {
+			return nil, nil, err
+		}
+		backend, stop = client, client.Close
+	}
+	an, err := anchor.Attach(ctx, a.Ledger, backend, key, cfg)
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return an, stop, nil
+}
+
+// anchorStatus adapts the anchorer to ledgerhttp.AnchorStatus.
+type anchorStatus struct{ a *anchor.Anchorer }
+
+func (s *anchorStatus) Status(ctx context.Context) (any, error) { return s.a.Status(ctx) }

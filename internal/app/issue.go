@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/espai/espai/internal/register"
 	"github.com/espai/espai/issuer"
 	"github.com/espai/espai/ledger"
 	"github.com/espai/espai/wallet"
@@ -24,6 +25,11 @@ type Delivered struct {
 func (a *App) holder(ctx context.Context, citizen string) (*issuer.Holder, error) {
 	pub, err := a.Wallet.PublicKeys(ctx, citizen)
 	if errors.Is(err, wallet.ErrNotEnrolled) {
+		if a.Registers != nil {
+			if _, cerr := a.Registers.Census(ctx, citizen); errors.Is(cerr, register.ErrNotFound) {
+				return nil, fmt.Errorf("%w: no register record for this citizen", issuer.ErrNothingToIssue)
+			}
+		}
 		return nil, fmt.Errorf("%w: credentials are bound to the citizen's wallet key; the citizen has no wallet yet (espai wallet enrol)", issuer.ErrNoHolder)
 	}
 	if err != nil {

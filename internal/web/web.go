@@ -15,6 +15,7 @@ import (
 
 	"github.com/espai/espai/internal/app"
 	"github.com/espai/espai/internal/staff"
+	"github.com/espai/espai/ledger/ledgerhttp"
 	"github.com/gin-gonic/gin"
 )
 
@@ -26,6 +27,8 @@ type Config struct {
 	// Log receives request logs (method, route, status, latency; never bodies,
 	// never query strings, which may carry ids).
 	Log *slog.Logger
+	// Anchors, when set, reports the live anchorer status under /ledger/anchors.
+	Anchors ledgerhttp.AnchorStatus
 }
 
 // Server is the HTTP handler of an Espai deployment.
@@ -45,6 +48,11 @@ func New(cfg Config) *Server {
 	s.engine.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	s.mountIssuerPublic(s.engine)
 	s.mountIssuerAPI(s.engine)
+	var anchors []ledgerhttp.AnchorStatus
+	if cfg.Anchors != nil {
+		anchors = append(anchors, cfg.Anchors)
+	}
+	ledgerhttp.Register(s.engine.Group("/ledger"), cfg.App.Ledger, anchors...)
 	return s
 }
 
