@@ -2,6 +2,7 @@ package issuer
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -119,23 +120,25 @@ type signingKey struct {
 	kid    string // full DID URL
 	alg    string
 	jwk    jwk.Key
+	raw    crypto.Signer      // the same key in crypto form (ES256: *ecdsa.PrivateKey)
 	ed     ed25519.PrivateKey // set for Ed25519 keys
 	issuer string             // the administration's DID
 }
 
 // signer returns the current key of admin for alg, unsealing it once and
-// caching it for the life of the Service.
+// caching it until the administration's keys rotate (RotateKeys drops the
+// cache entry; the bbolt file lock means no other process rotates meanwhile).
 func (s *Service) signer(ctx context.Context, admin, alg string) (*signingKey, error) {
-	a, err := s.Administration(ctx, admin)
-	if err != nil {
-		return nil, err
-	}
-	cacheKey := admin + "/" + alg + "/" + strconv.Itoa(a.KeyGeneration)
+	cacheKey := admin + "/" + alg
 	s.mu.Lock()
 	sk, ok := s.signers[cacheKey]
 	s.mu.Unlock()
 	if ok {
 		return sk, nil
+	}
+	a, err := s.Administration(ctx, admin)
+	if err != nil {
+		return nil, err
 	}
 	keys, err := s.keys(admin)
 	if err != nil {
@@ -157,6 +160,11 @@ func (s *Service) signer(ctx context.Context, admin, alg string) (*signingKey, e
 		sk = &signingKey{kid: issuerDID + "#" + k.KID, alg: alg, jwk: priv, issuer: issuerDID}
 		if alg == algES256 {
 			_ = priv.Set(jwk.AlgorithmKey, jwa.ES256)
+			var ec ecdsa.PrivateKey
+			if err := priv.Raw(&ec); err != nil {
+				return nil, fmt.Errorf("%s key %s: %w", admin, k.KID, err)
+			}
+			sk.raw = &ec
 		} else {
 			var ed ed25519.PrivateKey
 			if err := priv.Raw(&ed); err != nil {
@@ -203,6 +211,11 @@ func (s *Service) RotateKeys(ctx context.Context, admin string) (generation int,
 	if err != nil {
 		return 0, err
 	}
+	s.mu.Lock()
+	for _, alg := range []string{algES256, algEd25519} {
+		delete(s.signers, admin+"/"+alg)
+	}
+	s.mu.Unlock()
 	return gen, nil
 }
 

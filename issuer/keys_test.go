@@ -17,7 +17,7 @@ import (
 // fixedNow is the test clock: 2026-11-26 10:00 UTC.
 var fixedNow = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 
-func newTestService(t *testing.T) *Service {
+func newTestService(t testing.TB) *Service {
 	t.Helper()
 	dir := t.TempDir()
 	sealer, err := atrest.LoadOrCreate(filepath.Join(dir, "master.key"))

@@ -74,7 +74,7 @@ func (s *Service) StatusListToken(ctx context.Context, admin string, no int) (st
 	if err != nil {
 		return "", err
 	}
-	tok, err := statuslist.SignToken(sdjwt.Signer{Key: sk.jwk, Alg: jwa.ES256, KeyID: sk.kid}, statuslist.Token{
+	tok, err := statuslist.SignToken(sdjwt.Signer{Key: sk.jwk, Alg: jwa.ES256, KeyID: sk.kid, Raw: sk.raw}, statuslist.Token{
 		Issuer:   sk.issuer,
 		URI:      s.statusURI(admin, no, credential.SDJWT),
 		IssuedAt: now,

@@ -49,5 +49,5 @@ func (s *Service) signSDJWT(ctx context.Context, rec *Record, sub *subject, h *H
 		"idx": rec.Index,
 		"uri": s.statusURI(rec.Admin, rec.List, rec.Format),
 	}}
-	return sdjwt.Issue(sdjwt.Signer{Key: sk.jwk, Alg: jwa.ES256, KeyID: sk.kid}, claims, disclosable)
+	return sdjwt.Issue(sdjwt.Signer{Key: sk.jwk, Alg: jwa.ES256, KeyID: sk.kid, Raw: sk.raw}, claims, disclosable)
 }

@@ -63,10 +63,10 @@ func (c *Config) Validate() error {
 // Service runs presentation requests and verifies what wallets send back.
 // It is safe for concurrent use.
 type Service struct {
-	cfg      Config
-	db       *bolt.DB
-	signer   Signer
-	checker  *Checker
+	cfg     Config
+	db      *bolt.DB
+	signer  Signer
+	checker *Checker
 }
 
 // Open opens (creating if needed) the verifier database at path.

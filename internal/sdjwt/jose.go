@@ -46,10 +46,16 @@ type Header struct {
 // the algorithm that key type implies (ES256, ES384, ES512, EdDSA); when zero
 // it is derived from the key. KeyID is written as the JWS kid (required for
 // issuers, ignored for key-binding JWTs); when empty the key's own kid is used.
+//
+// Raw, when set, is the same private key as Key in crypto form. Long-lived
+// signers (an issuer's key) set it so each signature does not export the JWK
+// again: with Go's FIPS ECDSA a freshly exported key repeats its
+// precomputation, which costs as much as the signature itself.
 type Signer struct {
 	Key   jwk.Key
 	Alg   jwa.SignatureAlgorithm
 	KeyID string
+	Raw   crypto.Signer
 }
 
 // LogValue redacts the private key: only the algorithm and kid are logged.
@@ -65,9 +71,11 @@ func (s Signer) prepare() (crypto.Signer, jwa.SignatureAlgorithm, error) {
 	if priv, _ := jwk.IsPrivateKey(s.Key); !priv {
 		return nil, "", fmt.Errorf("%w: key is not a private key", ErrBadSigner)
 	}
-	var raw any
-	if err := s.Key.Raw(&raw); err != nil {
-		return nil, "", fmt.Errorf("%w: %v", ErrBadSigner, err)
+	var raw any = s.Raw
+	if s.Raw == nil {
+		if err := s.Key.Raw(&raw); err != nil {
+			return nil, "", fmt.Errorf("%w: %v", ErrBadSigner, err)
+		}
 	}
 	var signer crypto.Signer
 	switch k := raw.(type) {
