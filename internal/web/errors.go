@@ -7,7 +7,9 @@ import (
 
 	"github.com/espai/espai/internal/credential"
 	"github.com/espai/espai/internal/did"
+	"github.com/espai/espai/internal/register"
 	"github.com/espai/espai/issuer"
+	"github.com/espai/espai/wallet"
 	"github.com/gin-gonic/gin"
 )
 
@@ -28,6 +30,10 @@ func statusOf(err error) (int, apiError) {
 		return http.StatusNotFound, apiError{"not_found", "no such credential"}
 	case errors.Is(err, issuer.ErrNothingToIssue):
 		return http.StatusNotFound, apiError{"nothing_to_issue", "the register holds no record of that type for this citizen"}
+	case errors.Is(err, issuer.ErrNoHolder), errors.Is(err, wallet.ErrNotEnrolled):
+		return http.StatusConflict, apiError{"no_wallet", "the citizen has no wallet yet: credentials are bound to the wallet's key"}
+	case errors.As(err, new(*register.RecordError)):
+		return http.StatusUnprocessableEntity, apiError{"register_record_invalid", "the register record of this citizen is being corrected; nothing was issued"}
 	case errors.Is(err, issuer.ErrNotAllowed):
 		return http.StatusForbidden, apiError{"forbidden", "this administration may not issue that credential type"}
 	case errors.Is(err, issuer.ErrStatusTransition):
