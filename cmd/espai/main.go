@@ -70,17 +70,22 @@ func main() {
 		stdin:  os.Stdin,
 		stdout: os.Stdout,
 		stderr: os.Stderr,
-		log:    slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()})),
+		log:    slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(os.Args[1:])})),
 	}
 	os.Exit(run(ctx, e, os.Args[1:]))
 }
 
-func logLevel() slog.Level {
+// logLevel is ESPAI_LOG_LEVEL when set; otherwise info for the server and
+// warn for one-shot commands, whose output is their stdout.
+func logLevel(args []string) slog.Level {
 	var l slog.Level
-	if err := l.UnmarshalText([]byte(os.Getenv("ESPAI_LOG_LEVEL"))); err != nil {
+	if err := l.UnmarshalText([]byte(os.Getenv("ESPAI_LOG_LEVEL"))); err == nil {
+		return l
+	}
+	if len(args) > 0 && args[0] == "serve" {
 		return slog.LevelInfo
 	}
-	return l
+	return slog.LevelWarn
 }
 
 // run dispatches args to a command and maps its error to an exit status:
@@ -135,8 +140,12 @@ func printHelp(w io.Writer, path string, cmds []command) {
 	fmt.Fprintf(w, "usage: %s <command> [flags]\n\ncommands:\n", path)
 	sorted := append([]command(nil), cmds...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].name < sorted[j].name })
+	width := 0
 	for _, c := range sorted {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
+	}
+	for _, c := range sorted {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.summary)
 	}
 }
 
