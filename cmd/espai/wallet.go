@@ -19,6 +19,7 @@ import (
 func walletCommands() []command {
 	return []command{
 		{name: "enrol", summary: "create a citizen's wallet (--citizen; passphrase on stdin), prints the recovery code once", run: runWalletEnrol},
+		{name: "unlock", summary: "unlock, open the inbox and report what arrived (--citizen; passphrase on stdin)", run: runWalletUnlock},
 		{name: "list", summary: "unlock, open the inbox and list credentials (--citizen; passphrase on stdin)", run: runWalletList},
 		{name: "show", summary: "show one credential (--citizen --credential ID [--raw])", run: runWalletShow},
 		{name: "present", summary: "make an SD-JWT presentation (--citizen --credential --claims a,b --aud --nonce)", run: runWalletPresent},
@@ -471,4 +472,22 @@ func redact(id string) string {
 		return "***"
 	}
 	return "*****" + id[len(id)-4:]
+}
+
+func runWalletUnlock(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "espai wallet unlock")
+	w := addWalletFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	a, s, err := unlockWallet(ctx, e, w)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	defer s.Lock()
+	r := s.InboxReport()
+	fmt.Fprintf(e.stdout, "unlocked; inbox: %d credential(s), %d receipt(s), %d event(s) received, %d refused, %d left for later\n",
+		len(r.Credentials), len(r.Receipts), r.Events, len(r.Rejected), r.Pending)
+	return nil
 }
