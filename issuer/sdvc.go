@@ -7,6 +7,7 @@ import (
 
 	"github.com/espai/espai/internal/sdjwt"
 	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
 )
 
 // plaintextClaims are never selectively disclosable: the verifier needs them
@@ -27,6 +28,11 @@ func (s *Service) signSDJWT(ctx context.Context, rec *Record, sub *subject, h *H
 	pub, err := h.JWK.PublicKey()
 	if err != nil {
 		return "", fmt.Errorf("holder key: %w", err)
+	}
+	// cnf carries the bare key: a kid (the wallet's thumbprint) adds bytes
+	// to every presentation QR code and nothing a verifier needs.
+	for _, k := range []string{jwk.KeyIDKey, jwk.AlgorithmKey, jwk.KeyUsageKey, jwk.KeyOpsKey} {
+		_ = pub.Remove(k)
 	}
 	claims := make(map[string]any, len(sub.claims)+6)
 	disclosable := make([]string, 0, len(sub.claims))

@@ -63,16 +63,20 @@ func (c *Config) Validate() error {
 // Service runs presentation requests and verifies what wallets send back.
 // It is safe for concurrent use.
 type Service struct {
-	cfg     Config
-	db      *bolt.DB
-	signer  Signer
-	checker *Checker
+	cfg      Config
+	db       *bolt.DB
+	signer   Signer
+	checker  *Checker
+	recorder Recorder
 }
 
 // Open opens (creating if needed) the verifier database at path.
-func Open(path string, cfg Config, signer Signer, checker *Checker) (*Service, error) {
+func Open(path string, cfg Config, signer Signer, checker *Checker, recorder Recorder) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if recorder == nil {
+		return nil, errors.New("verifier: a ledger recorder is required")
 	}
 	if checker == nil || checker.Trust == nil || checker.Resolver == nil || checker.Status == nil || checker.LD == nil {
 		return nil, errors.New("verifier: incomplete checker")
@@ -88,7 +92,7 @@ func Open(path string, cfg Config, signer Signer, checker *Checker) (*Service, e
 	if err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, db: db, signer: signer, checker: checker}, nil
+	return &Service{cfg: cfg, db: db, signer: signer, checker: checker, recorder: recorder}, nil
 }
 
 // Close closes the database.

@@ -16,6 +16,7 @@ var (
 	bucketMeta     = []byte("meta")
 	bucketRequests = []byte("requests") // request id -> Request (JSON)
 	bucketSeen     = []byte("seen")     // replay key -> expiry (unix seconds, 8 bytes BE)
+	bucketHandoff  = []byte("handoff")  // one-time id -> handoff (JSON): presentations too large for a QR
 	keySchema      = []byte("schema")
 )
 
@@ -30,7 +31,7 @@ func openDB(path string) (*bolt.DB, error) {
 		return nil, fmt.Errorf("open verifier database: %w", err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketRequests, bucketSeen} {
+		for _, b := range [][]byte{bucketMeta, bucketRequests, bucketSeen, bucketHandoff} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

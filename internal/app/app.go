@@ -92,10 +92,11 @@ type App struct {
 	// Resolver resolves this deployment's did:web administrations and did:key holders.
 	Resolver did.Resolver
 
-	log     *slog.Logger
-	now     func() time.Time
-	sealer  *atrest.Sealer
-	closers []func() error
+	log        *slog.Logger
+	now        func() time.Time
+	publicBase string
+	sealer     *atrest.Sealer
+	closers    []func() error
 }
 
 // Open opens (and with Create, initialises) a data directory.
@@ -131,7 +132,7 @@ func Open(ctx context.Context, o Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Layout: layout, Settings: settings, log: o.Log, now: o.Now, sealer: sealer}
+	a := &App{Layout: layout, Settings: settings, log: o.Log, now: o.Now, sealer: sealer, publicBase: o.PublicBase}
 	ok := false
 	defer func() {
 		if !ok {
@@ -199,7 +200,7 @@ func Open(ctx context.Context, o Options) (*App, error) {
 	}
 	a.closers = append(a.closers, a.Ledger.Close)
 	a.Verifier, err = verifier.Open(layout.VerifierDB(), verifier.Config{PublicBase: o.PublicBase, DIDDomain: settings.DIDDomain, Now: o.Now},
-		a.Issuer, a.Checker)
+		a.Issuer, a.Checker, a.Ledger)
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,7 @@
 //     names may not clash with plaintext ones, and iss, iat, exp, nbf, vct,
 //     cnf, status, _sd_alg are never selectively disclosable (refused at
 //     issuance and at verification). _sd arrays are sorted and padded with
-//     2–5 decoys up to a multiple of DecoyBucket (4).
+//     1–4 decoys up to a multiple of DecoyBucket (4).
 //   - Parsing is strict: unpadded base64url with no stray bits (each byte
 //     string has one encoding), disclosures of exactly 3 or 2 elements with
 //     string salt and name, no duplicate member names in JWS headers and

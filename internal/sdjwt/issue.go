@@ -25,10 +25,12 @@ var plaintextOnly = map[string]bool{
 }
 
 // DecoyBucket sets the number of decoy digests: every _sd array is padded
-// with at least 2 decoys up to the next multiple of DecoyBucket. A verifier
-// then learns only that the real count lies in a range of 4 (for the 6-claim
-// census credential: 8 digests, 2 decoys), at a cost of 2–5 extra 43-byte
-// digests in every presentation (QR codes stay under ~1 KB).
+// with at least one decoy up to the next multiple of DecoyBucket. A verifier
+// then learns only that the real count lies in a range of 4: every Espai
+// census credential (9 to 11 claims, depending on a second surname and a
+// household) carries 12 digests, so the count does not reveal either. The
+// cost, 1–4 extra digests, keeps a three-claim census presentation inside a
+// version-25 QR code.
 const DecoyBucket = 4
 
 // Issue makes an SD-JWT VC of claims, signed by s with the header
@@ -116,7 +118,7 @@ func conceal(obj map[string]any, names []string) ([]Disclosure, error) {
 		return nil, nil
 	}
 	sort.Strings(names)
-	total := (len(names) + 2 + DecoyBucket - 1) / DecoyBucket * DecoyBucket
+	total := (len(names) + 1 + DecoyBucket - 1) / DecoyBucket * DecoyBucket
 	digests := make([]any, 0, total)
 	sorted := make([]string, 0, total)
 	discs := make([]Disclosure, 0, len(names))

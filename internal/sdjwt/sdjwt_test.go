@@ -189,7 +189,7 @@ func TestIssueDigestsAndDecoys(t *testing.T) {
 			t.Errorf("%s not in plaintext", name)
 		}
 	}
-	for n, want := range map[int]int{0: 0, 1: 4, 2: 4, 3: 8, 6: 8, 7: 12} {
+	for n, want := range map[int]int{0: 0, 1: 4, 2: 4, 3: 4, 4: 8, 7: 8, 8: 12, 9: 12, 11: 12} {
 		obj := map[string]any{}
 		var names []string
 		for i := range n {
