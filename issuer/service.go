@@ -95,3 +95,6 @@ func (s *Service) now() time.Time {
 
 // PublicBase is the base URL this issuer's status lists are published under.
 func (s *Service) PublicBase() string { return s.cfg.PublicBase }
+
+// Now is the service's clock (Config.Now, or the system clock).
+func (s *Service) Now() time.Time { return s.now() }

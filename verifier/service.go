@@ -119,7 +119,7 @@ type Request struct {
 	ID       string           `json:"id"`
 	Admin    string           `json:"admin"`
 	Object   RequestObject    `json:"object"`
-	Signed   string           `json:"signed"` // the signed request object served at request_uri
+	Signed   string           `json:"signed,omitempty"` // the signed request object served at request_uri
 	State    string           `json:"state"`
 	Created  time.Time        `json:"created"`
 	Answered time.Time        `json:"answered,omitzero"`

@@ -229,6 +229,9 @@ func (a *App) Close() error {
 	return errors.Join(errs...)
 }
 
+// PublicBase is the URL wallets and browsers reach this deployment at.
+func (a *App) PublicBase() string { return a.publicBase }
+
 // Sealer is the deployment's at-rest sealer (for services started beside
 // the App, such as the ledger anchorer's key).
 func (a *App) Sealer() *atrest.Sealer { return a.sealer }

@@ -7,8 +7,11 @@ import (
 
 	"github.com/espai/espai/internal/credential"
 	"github.com/espai/espai/internal/did"
+	"github.com/espai/espai/internal/qrpayload"
 	"github.com/espai/espai/internal/register"
+	"github.com/espai/espai/internal/trust"
 	"github.com/espai/espai/issuer"
+	"github.com/espai/espai/verifier"
 	"github.com/espai/espai/wallet"
 	"github.com/gin-gonic/gin"
 )
@@ -38,6 +41,18 @@ func statusOf(err error) (int, apiError) {
 		return http.StatusForbidden, apiError{"forbidden", "this administration may not issue that credential type"}
 	case errors.Is(err, issuer.ErrStatusTransition):
 		return http.StatusConflict, apiError{"conflict", "that status change is not allowed"}
+	case errors.Is(err, verifier.ErrNotFound):
+		return http.StatusNotFound, apiError{"not_found", "no such presentation request or link"}
+	case errors.Is(err, verifier.ErrExpired):
+		return http.StatusGone, apiError{"expired", "the presentation request expired: ask for a new one"}
+	case errors.Is(err, verifier.ErrAnswered):
+		return http.StatusConflict, apiError{"answered", "the presentation request was already answered"}
+	case errors.Is(err, verifier.ErrBadRequest):
+		return http.StatusBadRequest, apiError{"bad_request", err.Error()}
+	case errors.Is(err, trust.ErrNotRegistered):
+		return http.StatusForbidden, apiError{"not_registered", err.Error()}
+	case errors.Is(err, qrpayload.ErrTooLarge):
+		return http.StatusUnprocessableEntity, apiError{"too_large", "too large for a QR code"}
 	case errors.Is(err, errNotFound):
 		return http.StatusNotFound, apiError{"not_found", "not found"}
 	case errors.Is(err, errBadRequest):

@@ -48,6 +48,7 @@ func New(cfg Config) *Server {
 	s.engine.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	s.mountIssuerPublic(s.engine)
 	s.mountIssuerAPI(s.engine)
+	s.mountVerifier(s.engine)
 	var anchors []ledgerhttp.AnchorStatus
 	if cfg.Anchors != nil {
 		anchors = append(anchors, cfg.Anchors)
