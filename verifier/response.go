@@ -168,6 +168,9 @@ func presentationFromToken(tok, queryID string) (string, error) {
 	}
 	var str string
 	if err := json.Unmarshal(list[0], &str); err == nil {
+		if strings.TrimSpace(str) == "" {
+			return "", fmt.Errorf("%w: empty presentation", ErrBadRequest)
+		}
 		return str, nil
 	}
 	return string(list[0]), nil // a JSON-LD VP object

@@ -42,6 +42,7 @@ func commands() []command {
 		{name: "issue", summary: "issue a credential from the registers (--type --citizen --format [--deliver])", run: runIssue},
 		{name: "verify", summary: "verify a credential, or a presentation with --nonce and --aud (JSON verdict; exit 1 when invalid)", run: runVerify},
 		{name: "wallet", summary: "citizen wallet: enrol, list, show, present, receipts, activity, passwd, recover, export, import, erase", sub: walletCommands()},
+		{name: "verifier", summary: "presentation requests and QR scans: request, show, scan, purposes", sub: verifierCommands()},
 		{name: "register", summary: "Via Oberta registers: search citizens, list quarantined records", sub: registerCommands()},
 		{name: "ledger", summary: "transparency ledger: checkpoint, key, entry, prove, consistency, anchors, verify-receipt", sub: ledgerCommands()},
 		{name: "audit", summary: "audit verify: recompute the ledger, check checkpoints and chain anchors", sub: auditCommands()},

@@ -23,6 +23,8 @@ func walletCommands() []command {
 		{name: "list", summary: "unlock, open the inbox and list credentials (--citizen; passphrase on stdin)", run: runWalletList},
 		{name: "show", summary: "show one credential (--citizen --credential ID [--raw])", run: runWalletShow},
 		{name: "present", summary: "make an SD-JWT presentation (--citizen --credential --claims a,b --aud --nonce)", run: runWalletPresent},
+		{name: "respond", summary: "answer a verifier's openid4vp:// request (--citizen --uri [--credential ID | --refuse])", run: runWalletRespond},
+		{name: "qr", summary: "show a credential as a QR code (--citizen --credential --claims a,b --out FILE.png)", run: runWalletQR},
 		{name: "receipts", summary: "list ledger receipts and verify each offline (--citizen)", run: runWalletReceipts},
 		{name: "activity", summary: "show the activity feed (--citizen)", run: runWalletActivity},
 		{name: "passwd", summary: "change the passphrase (--citizen; current and new passphrase on stdin, one per line)", run: runWalletPasswd},
@@ -489,5 +491,90 @@ func runWalletUnlock(ctx context.Context, e *env, args []string) error {
 	r := s.InboxReport()
 	fmt.Fprintf(e.stdout, "unlocked; inbox: %d credential(s), %d receipt(s), %d event(s) received, %d refused, %d left for later\n",
 		len(r.Credentials), len(r.Receipts), r.Events, len(r.Rejected), r.Pending)
+	return nil
+}
+
+func runWalletRespond(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "espai wallet respond")
+	w := addWalletFlags(fs)
+	uri := fs.String("uri", "", "the openid4vp:// URI from the verifier's QR code")
+	credID := fs.String("credential", "", "which credential to present (default: the only one that answers)")
+	refuse := fs.Bool("refuse", false, "refuse to share")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *uri == "" {
+		return usagef("--uri is required")
+	}
+	a, s, err := unlockWallet(ctx, e, w)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	defer s.Lock()
+	ir, err := a.OpenRequest(ctx, s, *uri)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s asks for %s from your %s credential\npurpose: %s\nlegal basis: %s\nkept for %d days\n",
+		ir.VerifierName(), strings.Join(ir.Claims, ", "), ir.Type, ir.Purpose.Title, ir.Purpose.LegalBasis, ir.Purpose.RetentionDays)
+	if *refuse {
+		if err := a.Decline(ctx, s, ir, "the citizen refused"); err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, "refused; the verifier was told and your refusal is on the ledger")
+		return nil
+	}
+	id := *credID
+	if id == "" {
+		if len(ir.Candidates) != 1 {
+			return exitError{code: 1, msg: fmt.Sprintf("%d credentials answer this request: choose one with --credential", len(ir.Candidates))}
+		}
+		id = ir.Candidates[0].ID
+	}
+	out, err := a.Approve(ctx, s, ir, id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "shared; the verifier says: %s\n", out.State)
+	if out.State != "accepted" {
+		return exitError{code: 1, msg: "the verifier did not accept the presentation"}
+	}
+	return nil
+}
+
+func runWalletQR(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "espai wallet qr")
+	w := addWalletFlags(fs)
+	credID := fs.String("credential", "", "wallet credential id (an SD-JWT VC)")
+	claims := fs.String("claims", "", "comma-separated claims to show, nothing else is")
+	out := fs.String("out", "", "write the QR code to this PNG file")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *credID == "" || *claims == "" {
+		return usagef("--credential and --claims are required")
+	}
+	a, s, err := unlockWallet(ctx, e, w)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	defer s.Lock()
+	qr, err := a.PresentQR(ctx, s, *credID, splitList(*claims))
+	if err != nil {
+		return err
+	}
+	if *out != "" {
+		img, err := qr.Code.PNG(4)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*out, img, 0o600); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(e.stdout, qr.Code.Content)
+	fmt.Fprintf(e.stderr, "QR version %d (level M), valid until %s\n", qr.Code.Version, qr.Expires.Format(time.TimeOnly))
 	return nil
 }
