@@ -151,3 +151,12 @@ func StatusUnavailable(v *verdict.Verdict) bool {
 	}
 	return unavailable
 }
+
+// Invalidate drops the cached list at uri, so the next lookup fetches it
+// again: a deployment calls it when its own issuer changes a status, so its
+// verifier sees a revocation at once instead of after the TTL.
+func (c *StatusCache) Invalidate(uri string) {
+	c.mu.Lock()
+	delete(c.entries, uri)
+	c.mu.Unlock()
+}

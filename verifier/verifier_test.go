@@ -35,7 +35,9 @@ func TestRequestObjectValidate(t *testing.T) {
 		"two creds":      func(r *RequestObject) { r.DCQL.Credentials = append(r.DCQL.Credentials, r.DCQL.Credentials[0]) },
 		"no legal basis": func(r *RequestObject) { r.Purpose.LegalBasis = "" },
 		"too long":       func(r *RequestObject) { r.Expires = r.IssuedAt + 3600 },
-		"expired":        func(r *RequestObject) { r.IssuedAt, r.Expires = now.Add(-time.Hour).Unix(), now.Add(-time.Minute).Unix() },
+		"expired": func(r *RequestObject) {
+			r.IssuedAt, r.Expires = now.Add(-time.Hour).Unix(), now.Add(-time.Minute).Unix()
+		},
 		"response uri":   func(r *RequestObject) { r.ResponseURI = "javascript:alert(1)" },
 		"format":         func(r *RequestObject) { r.DCQL.Credentials[0].Format = "mso_mdoc" },
 		"no claims":      func(r *RequestObject) { r.DCQL.Credentials[0].Claims = nil },
@@ -116,7 +118,9 @@ func TestCheckRequested(t *testing.T) {
 
 type fetchFunc func(ctx context.Context, uri string) ([]byte, error)
 
-func (f fetchFunc) FetchStatusList(ctx context.Context, uri string) ([]byte, error) { return f(ctx, uri) }
+func (f fetchFunc) FetchStatusList(ctx context.Context, uri string) ([]byte, error) {
+	return f(ctx, uri)
+}
 
 func TestStatusCacheTTLAndFailClosed(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)

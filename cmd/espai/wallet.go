@@ -25,6 +25,7 @@ func walletCommands() []command {
 		{name: "present", summary: "make an SD-JWT presentation (--citizen --credential --claims a,b --aud --nonce)", run: runWalletPresent},
 		{name: "respond", summary: "answer a verifier's openid4vp:// request (--citizen --uri [--credential ID | --refuse])", run: runWalletRespond},
 		{name: "qr", summary: "show a credential as a QR code (--citizen --credential --claims a,b --out FILE.png)", run: runWalletQR},
+		{name: "withdraw", summary: "withdraw a consent (--citizen --admin --purpose)", run: runWalletWithdraw},
 		{name: "receipts", summary: "list ledger receipts and verify each offline (--citizen)", run: runWalletReceipts},
 		{name: "activity", summary: "show the activity feed (--citizen)", run: runWalletActivity},
 		{name: "passwd", summary: "change the passphrase (--citizen; current and new passphrase on stdin, one per line)", run: runWalletPasswd},
@@ -576,5 +577,29 @@ func runWalletQR(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout, qr.Code.Content)
 	fmt.Fprintf(e.stderr, "QR version %d (level M), valid until %s\n", qr.Code.Version, qr.Expires.Format(time.TimeOnly))
+	return nil
+}
+
+func runWalletWithdraw(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "espai wallet withdraw")
+	w := addWalletFlags(fs)
+	admin := fs.String("admin", "", "the administration the consent was given to")
+	purpose := fs.String("purpose", "", "the purpose of the consent")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *admin == "" || *purpose == "" {
+		return usagef("--admin and --purpose are required")
+	}
+	a, s, err := unlockWallet(ctx, e, w)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	defer s.Lock()
+	if err := a.WithdrawConsent(ctx, s, *admin, *purpose); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "consent withdrawn; the withdrawal is on the ledger and its receipt in your wallet")
 	return nil
 }

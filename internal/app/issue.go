@@ -152,6 +152,7 @@ func (a *App) ChangeStatus(ctx context.Context, id string, to byte, reason strin
 	if err != nil {
 		return nil, err
 	}
+	a.Checker.Status.Invalidate(a.Issuer.StatusURI(rec))
 	if _, err := a.record(ctx, rec.Citizen, ledger.Entry{Kind: kind, Administration: rec.Admin, CredentialType: rec.Type.LDType()},
 		Document{CredentialID: rec.ID, Reason: reason}); err != nil {
 		return rec, err

@@ -433,3 +433,43 @@ func truncateString(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// WithdrawConsent records that the citizen withdraws the consent given to
+// administration admin for purpose: a consent-withdrawn ledger entry under
+// the citizen's pseudonym towards it, its receipt in the wallet and an
+// activity event. The administration must stop processing on that basis; the
+// ledger makes the withdrawal provable.
+func (a *App) WithdrawConsent(ctx context.Context, s *wallet.Session, admin, purpose string) error {
+	list, err := a.Trust.TrustList(ctx)
+	if err != nil {
+		return err
+	}
+	e, ok := list.Entity(a.Issuer.DID(admin))
+	if !ok {
+		return fmt.Errorf("%w: %s is not a registered administration", trust.ErrNotRegistered, admin)
+	}
+	var p *trust.Purpose
+	for i := range e.Purposes {
+		if e.Purposes[i].ID == purpose {
+			p = &e.Purposes[i]
+		}
+	}
+	if p == nil {
+		return fmt.Errorf("%w: %s has no purpose %q", trust.ErrNotRegistered, admin, purpose)
+	}
+	t, err := credential.ParseType(p.Type)
+	if err != nil {
+		return err
+	}
+	if _, err := a.record(ctx, s.CitizenID(), ledger.Entry{Kind: ledger.KindConsentWithdrawn, Administration: admin,
+		Purpose: p.ID, LegalBasis: p.LegalBasis, CredentialType: t.LDType(), Categories: p.Claims},
+		Document{Reason: "withdrawn by the citizen"}); err != nil {
+		return err
+	}
+	_, err = s.RecordEvent(ctx, wallet.Event{Kind: wallet.EventConsentWithdrawn, Actor: wallet.ActorCitizen,
+		Fields: map[string]string{"administration": admin, "purpose": purpose}})
+	if _, ierr := s.OpenInbox(ctx); ierr != nil && err == nil {
+		err = ierr
+	}
+	return err
+}

@@ -20,6 +20,7 @@ func (s *Server) mountVerifier(r gin.IRouter) {
 	g.POST("/requests", s.createRequest)
 	g.GET("/requests/:id", s.getRequest)
 	g.GET("/requests/:id/qr.svg", s.requestQR)
+	g.GET("/requests/:id/qr.png", s.requestQR)
 	g.POST("/scan", s.scan)
 
 	r.GET("/verifier/requests/:id/object", s.requestObject)
@@ -93,6 +94,15 @@ func (s *Server) requestQR(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "no-store")
+	if strings.HasSuffix(c.Request.URL.Path, ".png") {
+		img, err := code.PNG(6)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.Data(http.StatusOK, "image/png", img)
+		return
+	}
 	c.Data(http.StatusOK, "image/svg+xml", []byte(code.SVG()))
 }
 
