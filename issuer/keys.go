@@ -215,13 +215,35 @@ func (s *Service) RotateKeys(ctx context.Context, admin string) (generation int,
 	for _, alg := range []string{algES256, algEd25519} {
 		delete(s.signers, admin+"/"+alg)
 	}
+	delete(s.docs, admin)
 	s.mu.Unlock()
 	return gen, nil
 }
 
 // DIDDocument builds the did:web document of admin: every key it ever had,
-// each listed for assertionMethod.
+// each listed for assertionMethod. Documents are cached until the
+// administration's keys rotate; callers must not modify the result.
 func (s *Service) DIDDocument(ctx context.Context, admin string) (*did.Document, error) {
+	s.mu.Lock()
+	doc, ok := s.docs[admin]
+	s.mu.Unlock()
+	if ok {
+		return doc, nil
+	}
+	doc, err := s.buildDIDDocument(ctx, admin)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if s.docs == nil {
+		s.docs = map[string]*did.Document{}
+	}
+	s.docs[admin] = doc
+	s.mu.Unlock()
+	return doc, nil
+}
+
+func (s *Service) buildDIDDocument(ctx context.Context, admin string) (*did.Document, error) {
 	if _, err := s.Administration(ctx, admin); err != nil {
 		return nil, err
 	}

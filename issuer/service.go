@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/espai/espai/internal/atrest"
+	"github.com/espai/espai/internal/did"
 	"github.com/espai/espai/internal/jsonld"
 	bolt "go.etcd.io/bbolt"
 )
@@ -56,6 +57,7 @@ type Service struct {
 
 	mu      sync.Mutex
 	signers map[string]*signingKey
+	docs    map[string]*did.Document
 }
 
 // Open opens (creating if needed) the issuer database at path.

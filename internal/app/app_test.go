@@ -16,7 +16,7 @@ import (
 
 const laia = "12345678Z"
 
-func openDemo(t *testing.T) *App {
+func openDemo(t testing.TB) *App {
 	t.Helper()
 	a, err := Open(context.Background(), Options{
 		Root: filepath.Join(t.TempDir(), "data"), Demo: true, Create: true,
