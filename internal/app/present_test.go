@@ -297,3 +297,32 @@ func TestQRPresentationFitsAndIsSingleUse(t *testing.T) {
 		t.Fatal("a one-time URL worked twice")
 	}
 }
+
+// TestQRSizesPerType records the QR payload size and version of a typical
+// presentation of each credential type (figures for docs/presentation.md).
+func TestQRSizesPerType(t *testing.T) {
+	ctx := context.Background()
+	a := openDemo(t)
+	s := unlock(t, a, laia, "laia-demo-2026")
+	creds, _, _ := s.Credentials(ctx)
+	claims := map[credential.Type][]string{
+		credential.Census:   {"givenName", "familyName", "municipality"},
+		credential.Tax:      {"givenName", "upToDate", "validUntil"},
+		credential.Degree:   {"degreeTitle", "university", "awardDate"},
+		credential.WorkLife: {"givenName", "familyName", "totalDaysContributed"},
+	}
+	for _, c := range creds {
+		want := claims[c.Type]
+		if c.Type == credential.Tax {
+			want = []string{"nationalId", "upToDate", "validUntil"}
+		}
+		qr, err := a.PresentQR(ctx, s, c.ID, want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if qr.Handoff || qr.Code.Version > 25 {
+			t.Errorf("%s with %v: version %d, handoff %v", c.Type, want, qr.Code.Version, qr.Handoff)
+		}
+		t.Logf("%-8s %v: %d characters, QR version %d (level M)", c.Type, want, len(qr.Code.Content), qr.Code.Version)
+	}
+}
