@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
 )
 
@@ -47,4 +48,45 @@ func TestSignatureCheckAgreesWithJWX(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSignedJWSVerifiesWithJWX checks that what signJWS writes is a JWS jwx
+// verifies, for every key type Espai signs with.
+func TestSignedJWSVerifiesWithJWX(t *testing.T) {
+	for _, k := range []any{ecKeyRaw(t, elliptic.P256()), ecKeyRaw(t, elliptic.P384()), edKeyRaw(t)} {
+		key, err := jwk.FromRaw(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := signJWS(Signer{Key: key}, "test+jwt", "did:web:espai.localhost:issuers:atc#es256-1", []byte(`{"a":1}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, _ := key.PublicKey()
+		alg, _ := AlgForKey(pub)
+		payload, err := jws.Verify([]byte(out), jws.WithKey(alg, pub))
+		if err != nil || string(payload) != `{"a":1}` {
+			t.Fatalf("%s: %v", alg, err)
+		}
+		h, _, err := ParseJWT(out)
+		if err != nil || h.Typ != "test+jwt" || h.Kid == "" {
+			t.Fatalf("header %+v %v", h, err)
+		}
+	}
+}
+
+func ecKeyRaw(t *testing.T, c elliptic.Curve) *ecdsa.PrivateKey {
+	k, err := ecdsa.GenerateKey(c, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func edKeyRaw(t *testing.T) ed25519.PrivateKey {
+	_, k, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
