@@ -61,7 +61,20 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if anchors != nil {
 		cfg.Anchors = anchors
 	}
-	srv := &http.Server{Addr: *addr, Handler: web.New(cfg), ReadHeaderTimeout: 10 * time.Second}
+	handler := web.New(cfg)
+	go func() {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				handler.Sweep()
+			}
+		}
+	}()
+	srv := &http.Server{Addr: *addr, Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	e.log.Info("espai listening", "addr", *addr, "public_url", *publicBase, "data", a.Layout.Root)

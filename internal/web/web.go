@@ -35,6 +35,10 @@ type Config struct {
 type Server struct {
 	cfg    Config
 	engine *gin.Engine
+
+	sess           *sessions
+	loginByAccount *limiter
+	loginByAddr    *limiter
 }
 
 // New builds the server and mounts every route.
@@ -44,6 +48,10 @@ func New(cfg Config) *Server {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, engine: gin.New()}
+	now := cfg.App.Issuer.Now
+	s.sess = newSessions(now)
+	s.loginByAccount = newLimiter(now, 5, 15*time.Minute)
+	s.loginByAddr = newLimiter(now, 30, 15*time.Minute)
 	s.engine.Use(gin.Recovery(), s.logRequests, securityHeaders)
 	s.engine.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	s.mountIssuerPublic(s.engine)
@@ -54,8 +62,16 @@ func New(cfg Config) *Server {
 		anchors = append(anchors, cfg.Anchors)
 	}
 	ledgerhttp.Register(s.engine.Group("/ledger"), cfg.App.Ledger, anchors...)
+	s.mountCitizen(s.engine)
 	return s
 }
+
+func (s *Server) now() time.Time { return s.cfg.App.Issuer.Now() }
+
+// Sweep ends expired citizen sessions and locks their wallets; the server
+// calls it every minute so an idle session's keys leave memory on time even
+// if no request comes.
+func (s *Server) Sweep() { s.sess.sweep() }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }

@@ -1,0 +1,352 @@
+package web
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/espai/espai/internal/app"
+	"github.com/espai/espai/internal/register"
+	"github.com/espai/espai/wallet"
+	"github.com/gin-gonic/gin"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+const ctxCitizen = "espai.citizen"
+
+// page is what every citizen template gets.
+type page struct {
+	T        translator
+	Lang     string
+	Langs    []string
+	Title    string
+	Active   string
+	CSRF     string
+	LoggedIn bool
+	Data     any
+}
+
+func (s *Server) mountCitizen(r *gin.Engine) {
+	r.SetHTMLTemplate(template.Must(template.New("").ParseFS(templateFS, "templates/*.html")))
+	static, _ := fs.Sub(staticFS, "static")
+	r.StaticFS("/static", http.FS(static))
+	r.GET("/login", s.loginPage)
+	r.POST("/login", s.login)
+	g := r.Group("/", s.requireCitizen)
+	g.POST("/logout", s.logout)
+	g.GET("/", s.home)
+	g.GET("/credentials", s.credentials)
+	g.GET("/credentials/:id", s.credential)
+	g.GET("/data", s.dataUse)
+	g.GET("/sessions", s.sessionsPage)
+	g.POST("/sessions/end", s.endSession)
+}
+
+func (s *Server) render(c *gin.Context, code int, name, title, active string, cs *citizenSession, data any) {
+	lang := langOf(c)
+	p := page{T: translator(lang), Lang: lang, Langs: languages, Title: translator(lang).T(title), Active: active, Data: data}
+	if cs != nil {
+		p.CSRF, p.LoggedIn = cs.CSRF, true
+	}
+	c.Header("Cache-Control", "no-store")
+	c.HTML(code, name, p)
+}
+
+func (s *Server) setCookie(c *gin.Context, name, value string, maxAge int) {
+	c.SetSameSite(http.SameSiteStrictMode)
+	c.SetCookie(name, value, maxAge, "/", "", c.Request.TLS != nil, true)
+}
+
+type loginData struct {
+	Error   string
+	Citizen string
+}
+
+func (s *Server) loginPage(c *gin.Context) {
+	if id, err := c.Cookie(sessionCookie); err == nil {
+		if _, ok := s.sess.get(id); ok {
+			c.Redirect(http.StatusSeeOther, "/")
+			return
+		}
+	}
+	s.showLogin(c, http.StatusOK, "", "")
+}
+
+// showLogin renders the form with a fresh pre-authentication CSRF token
+// (double submit: cookie and hidden field must match).
+func (s *Server) showLogin(c *gin.Context, code int, errKey, citizen string) {
+	tok := randomToken()
+	s.setCookie(c, preAuthCookie, tok, 3600)
+	lang := langOf(c)
+	d := loginData{Citizen: citizen}
+	if errKey != "" {
+		d.Error = translator(lang).T(errKey)
+	}
+	p := page{T: translator(lang), Lang: lang, Langs: languages, Title: translator(lang).T("login.title"), CSRF: tok, Data: d}
+	c.Header("Cache-Control", "no-store")
+	c.HTML(code, "login", p)
+}
+
+func (s *Server) login(c *gin.Context) {
+	pre, _ := c.Cookie(preAuthCookie)
+	if !tokensEqual(pre, c.PostForm("csrf")) {
+		s.showLogin(c, http.StatusForbidden, "login.failed", "")
+		return
+	}
+	id, err := register.NormalizeID(c.PostForm("citizen"))
+	addrKey := "addr:" + c.ClientIP()
+	if s.loginByAddr.blocked(addrKey) || (err == nil && s.loginByAccount.blocked("acct:"+id)) {
+		s.showLogin(c, http.StatusTooManyRequests, "login.limited", c.PostForm("citizen"))
+		return
+	}
+	var ws *wallet.Session
+	if err == nil {
+		ws, err = s.cfg.App.Wallet.Unlock(c.Request.Context(), id, c.PostForm("passphrase"))
+	}
+	if err != nil {
+		if errors.Is(err, wallet.ErrBusy) {
+			s.showLogin(c, http.StatusServiceUnavailable, "login.limited", c.PostForm("citizen"))
+			return
+		}
+		s.loginByAddr.fail(addrKey)
+		if id != "" {
+			s.loginByAccount.fail("acct:" + id)
+		}
+		s.showLogin(c, http.StatusUnauthorized, "login.failed", c.PostForm("citizen"))
+		return
+	}
+	s.loginByAccount.reset("acct:" + id)
+	if old, err := c.Cookie(sessionCookie); err == nil {
+		s.sess.end(old) // a new session id at every login: no fixation
+	}
+	device := deviceOf(c.Request.UserAgent())
+	cs := s.sess.create(ws, device)
+	_, _ = ws.RecordEvent(c.Request.Context(), wallet.Event{Kind: wallet.EventLogin, Actor: wallet.ActorCitizen,
+		Fields: map[string]string{"service": "espai", "method": "passphrase", "device": device}})
+	s.setCookie(c, sessionCookie, cs.ID, int(sessionAbsolute/time.Second))
+	s.setCookie(c, preAuthCookie, "", -1)
+	c.Redirect(http.StatusSeeOther, "/")
+}
+
+// requireCitizen loads the session; state-changing requests must carry its
+// CSRF token.
+func (s *Server) requireCitizen(c *gin.Context) {
+	id, err := c.Cookie(sessionCookie)
+	cs, ok := s.sess.get(id)
+	if err != nil || !ok {
+		if c.Request.Method == http.MethodGet {
+			c.Redirect(http.StatusSeeOther, "/login")
+		} else {
+			c.Status(http.StatusForbidden)
+		}
+		c.Abort()
+		return
+	}
+	if c.Request.Method != http.MethodGet && !tokensEqual(cs.CSRF, c.PostForm("csrf")) {
+		c.Status(http.StatusForbidden)
+		c.Abort()
+		return
+	}
+	c.Set(ctxCitizen, cs)
+	c.Next()
+}
+
+func citizenOf(c *gin.Context) *citizenSession {
+	v, _ := c.Get(ctxCitizen)
+	cs, _ := v.(*citizenSession)
+	return cs
+}
+
+func (s *Server) logout(c *gin.Context) {
+	s.sess.end(citizenOf(c).ID)
+	s.setCookie(c, sessionCookie, "", -1)
+	c.Redirect(http.StatusSeeOther, "/login")
+}
+
+func (s *Server) fail500(c *gin.Context, cs *citizenSession, err error) {
+	s.cfg.Log.Error("citizen page failed", "route", c.FullPath(), "err", err.Error())
+	s.render(c, http.StatusInternalServerError, "error", "error.title", "", cs, translator(langOf(c)).T("error.title"))
+}
+
+func (s *Server) home(c *gin.Context) {
+	cs := citizenOf(c)
+	ctx := c.Request.Context()
+	name := ""
+	if s.cfg.App.Registers != nil {
+		if r, err := s.cfg.App.Registers.Census(ctx, cs.Citizen); err == nil {
+			name = r.GivenName
+		}
+	}
+	creds, _, err := cs.Wallet.Credentials(ctx)
+	if err != nil {
+		s.fail500(c, cs, err)
+		return
+	}
+	soon := s.now().Add(30 * 24 * time.Hour)
+	var expiring []wallet.Credential
+	for _, cr := range creds {
+		if !cr.ExpiresAt.IsZero() && cr.ExpiresAt.Before(soon) {
+			expiring = append(expiring, cr)
+		}
+	}
+	sort.Slice(expiring, func(i, j int) bool { return expiring[i].ExpiresAt.Before(expiring[j].ExpiresAt) })
+	acts, _, err := cs.Wallet.Activity(ctx, 10)
+	if err != nil {
+		s.fail500(c, cs, err)
+		return
+	}
+	s.render(c, http.StatusOK, "home", "nav.home", "home", cs, map[string]any{"Name": name, "Expiring": expiring, "Activity": acts})
+}
+
+// adminNames maps administration DIDs and ids to their official names.
+func (s *Server) adminNames(ctx context.Context) map[string]string {
+	out := map[string]string{}
+	admins, err := s.cfg.App.Issuer.Administrations(ctx)
+	if err != nil {
+		return out
+	}
+	for _, a := range admins {
+		out[s.cfg.App.Issuer.DID(a.ID)] = a.Name
+		out[a.ID] = a.Name
+	}
+	return out
+}
+
+func (s *Server) credentials(c *gin.Context) {
+	cs := citizenOf(c)
+	ctx := c.Request.Context()
+	creds, _, err := cs.Wallet.Credentials(ctx)
+	if err != nil {
+		s.fail500(c, cs, err)
+		return
+	}
+	rejected, _, err := cs.Wallet.RejectedDeliveries(ctx)
+	if err != nil {
+		s.fail500(c, cs, err)
+		return
+	}
+	s.render(c, http.StatusOK, "credentials", "creds.title", "credentials", cs,
+		map[string]any{"Credentials": creds, "Rejected": rejected, "Names": s.adminNames(ctx)})
+}
+
+type claimRow struct{ Name, Value string }
+
+func (s *Server) credential(c *gin.Context) {
+	cs := citizenOf(c)
+	ctx := c.Request.Context()
+	cr, err := cs.Wallet.Credential(ctx, c.Param("id"))
+	if err != nil {
+		code := http.StatusInternalServerError
+		if errors.Is(err, wallet.ErrNotFound) {
+			code = http.StatusNotFound
+		}
+		s.render(c, code, "error", "error.title", "", cs, translator(langOf(c)).T("error.title"))
+		return
+	}
+	var rows []claimRow
+	for k, v := range cr.Claims {
+		rows = append(rows, claimRow{Name: k, Value: claimText(v)})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
+	s.render(c, http.StatusOK, "credential", "creds.title", "credentials", cs,
+		map[string]any{"Credential": cr, "Claims": rows, "IssuerName": s.adminNames(ctx)[cr.Issuer]})
+}
+
+// claimText renders a claim value for people: lists and objects as short text.
+func claimText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case bool:
+		if x {
+			return "✓"
+		}
+		return "✗"
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = claimText(e)
+		}
+		return strings.Join(parts, "; ")
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + ": " + claimText(x[k])
+		}
+		return strings.Join(parts, ", ")
+	}
+	return fmt.Sprint(v)
+}
+
+// dataRow is one entry of "Who used my data", read from a receipt the
+// wallet holds and verified against the ledger's key in place.
+type dataRow struct {
+	Kind, AdminName, Purpose, LegalBasis, Claims string
+	Time                                         time.Time
+	Index                                        uint64
+	Verified                                     bool
+}
+
+func (s *Server) dataUse(c *gin.Context) {
+	cs := citizenOf(c)
+	ctx := c.Request.Context()
+	rs, _, err := cs.Wallet.Receipts(ctx)
+	if err != nil {
+		s.fail500(c, cs, err)
+		return
+	}
+	names := s.adminNames(ctx)
+	vkey := s.cfg.App.Ledger.VerifierKey()
+	rows := make([]dataRow, 0, len(rs))
+	for _, r := range rs {
+		row := dataRow{Kind: r.Kind, AdminName: names[r.Administration], Time: r.Time, Index: r.Index}
+		if row.AdminName == "" {
+			row.AdminName = r.Administration
+		}
+		var b app.ReceiptBundle
+		if json.Unmarshal(r.Raw, &b) == nil {
+			if e, _, err := b.Verify(vkey); err == nil {
+				row.Verified = true
+				row.Purpose, row.LegalBasis, row.Claims = e.Purpose, e.LegalBasis, strings.Join(e.Categories, ", ")
+				row.Kind = e.Kind.String()
+			}
+		}
+		rows = append(rows, row)
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Time.After(rows[j].Time) })
+	s.render(c, http.StatusOK, "data", "data.title", "data", cs, map[string]any{"Rows": rows})
+}
+
+func (s *Server) sessionsPage(c *gin.Context) {
+	cs := citizenOf(c)
+	s.render(c, http.StatusOK, "sessions", "sessions.title", "sessions", cs, map[string]any{"Sessions": s.sess.of(cs.Citizen), "Current": cs.ID})
+}
+
+func (s *Server) endSession(c *gin.Context) {
+	cs := citizenOf(c)
+	s.sess.endOther(cs.Citizen, c.PostForm("session"))
+	if c.PostForm("session") == cs.ID {
+		s.setCookie(c, sessionCookie, "", -1)
+		c.Redirect(http.StatusSeeOther, "/login")
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/sessions")
+}

@@ -1,0 +1,198 @@
+package web
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/espai/espai/internal/apptest"
+)
+
+// browser is a cookie-keeping HTTP client that does not follow redirects.
+type browser struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+	ua   string
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, base: base, ua: "Mozilla/5.0 (Linux; Android 14) Chrome/130.0 Mobile Safari/537.36",
+		c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (b *browser) do(method, path string, form url.Values, header ...string) (int, string, http.Header) {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, b.base+path, body)
+	req.Header.Set("User-Agent", b.ua)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(out), resp.Header
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func csrfOf(t *testing.T, html string) string {
+	t.Helper()
+	m := csrfRE.FindStringSubmatch(html)
+	if m == nil {
+		t.Fatalf("no csrf token in page")
+	}
+	return m[1]
+}
+
+func (b *browser) login(id, pass string) (int, string) {
+	_, page, _ := b.do("GET", "/login", nil)
+	code, body, _ := b.do("POST", "/login", url.Values{"csrf": {csrfOf(b.t, page)}, "citizen": {id}, "passphrase": {pass}})
+	return code, body
+}
+
+func TestCitizenLoginPagesAndLogout(t *testing.T) {
+	ts, _ := serve(t)
+	b := newBrowser(t, ts.URL)
+
+	// Pages need a session.
+	if code, _, h := b.do("GET", "/credentials", nil); code != http.StatusSeeOther || h.Get("Location") != "/login" {
+		t.Fatalf("anonymous: %d %s", code, h.Get("Location"))
+	}
+	// Wrong passphrase: the same message as an unknown citizen.
+	code, body := b.login(apptest.Laia, "not her passphrase")
+	if code != http.StatusUnauthorized || !strings.Contains(body, "no són correctes") {
+		t.Fatalf("wrong passphrase: %d", code)
+	}
+	code2, body2 := b.login("00000000T", "whatever-passphrase")
+	if code2 != http.StatusUnauthorized || !strings.Contains(body2, "no són correctes") {
+		t.Fatalf("unknown citizen: %d", code2)
+	}
+	// A login without the form's CSRF token is refused.
+	if code, _, _ := b.do("POST", "/login", url.Values{"citizen": {apptest.Laia}, "passphrase": {apptest.LaiaPassphrase}}); code != http.StatusForbidden {
+		t.Fatalf("login without csrf: %d", code)
+	}
+
+	if code, _ := b.login(apptest.Laia, apptest.LaiaPassphrase); code != http.StatusSeeOther {
+		t.Fatalf("login: %d", code)
+	}
+	code, home, h := b.do("GET", "/", nil)
+	if code != 200 || !strings.Contains(home, "Hola, Laia") || h.Get("Cache-Control") != "no-store" {
+		t.Fatalf("home: %d", code)
+	}
+	_, creds, _ := b.do("GET", "/credentials", nil)
+	for _, want := range []string{"Volant d&#39;empadronament", "Títol universitari", "Vida laboral", "Ajuntament de Girona", "Universitat de Girona"} {
+		if !strings.Contains(creds, want) {
+			t.Fatalf("credentials page lacks %q", want)
+		}
+	}
+	link := regexp.MustCompile(`href="/credentials/([0-9a-f]+)"`).FindStringSubmatch(creds)
+	if link == nil {
+		t.Fatal("no credential link")
+	}
+	if code, detail, _ := b.do("GET", "/credentials/"+link[1], nil); code != 200 || !strings.Contains(detail, "nationalId") {
+		t.Fatalf("detail: %d", code)
+	}
+	if code, _, _ := b.do("GET", "/credentials/nope", nil); code != http.StatusNotFound {
+		t.Fatalf("unknown credential: %d", code)
+	}
+	// Who used my data: every receipt verified in place.
+	_, data, _ := b.do("GET", "/data", nil)
+	if !strings.Contains(data, `data-verified="true"`) || strings.Contains(data, `data-verified="false"`) || !strings.Contains(data, "Credencial emesa") {
+		t.Fatal("data page: receipts not all verified")
+	}
+	// Languages: the choice sticks in a cookie; the browser's preference otherwise.
+	if _, es, _ := b.do("GET", "/credentials?lang=es", nil); !strings.Contains(es, "Mis credenciales") || !strings.Contains(es, `lang="es"`) {
+		t.Fatal("Spanish page")
+	}
+	if _, es, _ := b.do("GET", "/", nil); !strings.Contains(es, "Actividad reciente") {
+		t.Fatal("the language choice did not stick")
+	}
+	other := newBrowser(t, ts.URL)
+	if _, en, _ := other.do("GET", "/login", nil, "Accept-Language", "en-GB,en;q=0.9"); !strings.Contains(en, "Sign in to your space") {
+		t.Fatal("Accept-Language not honoured")
+	}
+
+	// The login is in her activity; sessions can be listed and ended.
+	if !strings.Contains(home, "login") {
+		t.Fatal("the login is not in the activity feed")
+	}
+	phone := newBrowser(t, ts.URL)
+	phone.ua = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Safari/604.1"
+	if code, _ := phone.login(apptest.Laia, apptest.LaiaPassphrase); code != http.StatusSeeOther {
+		t.Fatalf("second login: %d", code)
+	}
+	_, sess, _ := b.do("GET", "/sessions", nil)
+	if !strings.Contains(sess, "Safari / iOS") || !strings.Contains(sess, "Chrome / Android") {
+		t.Fatalf("sessions page: %s", sess)
+	}
+	other2 := regexp.MustCompile(`name="session" value="([^"]+)"`).FindStringSubmatch(sess)
+	if other2 == nil {
+		t.Fatal("no session to end")
+	}
+	if code, _, _ := b.do("POST", "/sessions/end", url.Values{"csrf": {csrfOf(t, sess)}, "session": {other2[1]}}); code != http.StatusSeeOther {
+		t.Fatalf("end session: %d", code)
+	}
+	if code, _, _ := phone.do("GET", "/", nil); code != http.StatusSeeOther {
+		t.Fatalf("the ended session still works: %d", code)
+	}
+
+	// Logout needs the CSRF token, then ends the session.
+	if code, _, _ := b.do("POST", "/logout", url.Values{}); code != http.StatusForbidden {
+		t.Fatalf("logout without csrf: %d", code)
+	}
+	if code, _, _ := b.do("POST", "/logout", url.Values{"csrf": {csrfOf(t, home)}}); code != http.StatusSeeOther {
+		t.Fatalf("logout: %d", code)
+	}
+	if code, _, _ := b.do("GET", "/", nil); code != http.StatusSeeOther {
+		t.Fatalf("after logout: %d", code)
+	}
+}
+
+func TestLoginRateLimited(t *testing.T) {
+	ts, _ := serve(t)
+	b := newBrowser(t, ts.URL)
+	for i := range 5 {
+		if code, _ := b.login(apptest.Laia, "wrong passphrase "+string(rune('a'+i))); code != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d", i, code)
+		}
+	}
+	// Even the right passphrase waits now.
+	if code, body := b.login(apptest.Laia, apptest.LaiaPassphrase); code != http.StatusTooManyRequests || !strings.Contains(body, "Massa intents") {
+		t.Fatalf("after 5 failures: %d", code)
+	}
+	// Another account from the same address is still served.
+	if code, _ := b.login("38765432J", "jordi-demo-2026"); code != http.StatusSeeOther {
+		t.Fatalf("another account: %d", code)
+	}
+}
+
+func TestEveryMessageInEveryLanguage(t *testing.T) {
+	for key := range messages["ca"] {
+		for _, l := range languages {
+			if messages[l][key] == "" {
+				t.Errorf("%s has no %q", l, key)
+			}
+		}
+	}
+	for _, l := range languages {
+		if len(messages[l]) != len(messages["ca"]) {
+			t.Errorf("%s has %d messages, ca %d", l, len(messages[l]), len(messages["ca"]))
+		}
+	}
+}

@@ -1,0 +1,119 @@
+package web
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Languages of the citizen's space; Catalan is the default.
+var languages = []string{"ca", "es", "en"}
+
+const langCookie = "espai_lang"
+
+// messages holds every string of the citizen's pages in each language.
+var messages = map[string]map[string]string{
+	"ca": {
+		"app.name": "El Meu Espai", "nav.home": "Inici", "nav.credentials": "Credencials", "nav.data": "Qui ha usat les meves dades",
+		"nav.sessions": "Sessions", "nav.logout": "Surt", "lang.label": "Idioma",
+		"login.title": "Accedeix al teu espai", "login.id": "DNI o NIE", "login.passphrase": "Contrasenya de la cartera",
+		"login.submit": "Entra", "login.failed": "El DNI/NIE o la contrasenya no són correctes.",
+		"login.limited": "Massa intents. Torna-ho a provar d'aquí a uns minuts.", "login.help": "La contrasenya obre la teva cartera: ningú més, ni l'administració, la pot llegir.",
+		"home.title": "Hola, %s", "home.activity": "Activitat recent", "home.expiring": "Credencials que caduquen aviat", "home.none": "Res a destacar ara mateix.",
+		"creds.title": "Les meves credencials", "creds.empty": "Encara no tens cap credencial.", "creds.issuer": "Emesa per", "creds.issued": "Emesa el",
+		"creds.expires": "Caduca el", "creds.never": "No caduca", "creds.claims": "Dades", "creds.format": "Format", "creds.rejected": "Lliuraments rebutjats",
+		"data.title": "Qui ha usat les meves dades", "data.empty": "Cap administració ha usat encara les teves dades.", "data.verified": "Rebut verificat al registre públic",
+		"data.unverified": "El rebut no es pot verificar", "data.index": "Entrada", "data.purpose": "Finalitat", "data.basis": "Base legal", "data.when": "Quan",
+		"sessions.title": "Sessions obertes", "sessions.current": "aquesta", "sessions.end": "Tanca", "sessions.started": "Oberta el",
+		"type.census": "Volant d'empadronament", "type.tax": "Certificat d'estar al corrent de les obligacions tributàries", "type.degree": "Títol universitari", "type.worklife": "Vida laboral",
+		"kind.credential-issued": "Credencial emesa", "kind.credential-revoked": "Credencial revocada", "kind.credential-suspended": "Credencial suspesa",
+		"kind.credential-reinstated": "Credencial restablerta", "kind.consent-given": "Consentiment donat", "kind.consent-refused": "Consentiment denegat",
+		"kind.consent-withdrawn": "Consentiment retirat", "kind.presentation-verified": "Dades verificades", "kind.data-exchange": "Consulta entre administracions",
+		"error.title": "No s'ha pogut fer", "error.back": "Torna a l'inici",
+	},
+	"es": {
+		"app.name": "Mi Espacio", "nav.home": "Inicio", "nav.credentials": "Credenciales", "nav.data": "Quién ha usado mis datos",
+		"nav.sessions": "Sesiones", "nav.logout": "Salir", "lang.label": "Idioma",
+		"login.title": "Accede a tu espacio", "login.id": "DNI o NIE", "login.passphrase": "Contraseña de la cartera",
+		"login.submit": "Entrar", "login.failed": "El DNI/NIE o la contraseña no son correctos.",
+		"login.limited": "Demasiados intentos. Vuelve a probar dentro de unos minutos.", "login.help": "La contraseña abre tu cartera: nadie más, ni la administración, puede leerla.",
+		"home.title": "Hola, %s", "home.activity": "Actividad reciente", "home.expiring": "Credenciales que caducan pronto", "home.none": "Nada que destacar ahora mismo.",
+		"creds.title": "Mis credenciales", "creds.empty": "Todavía no tienes ninguna credencial.", "creds.issuer": "Emitida por", "creds.issued": "Emitida el",
+		"creds.expires": "Caduca el", "creds.never": "No caduca", "creds.claims": "Datos", "creds.format": "Formato", "creds.rejected": "Entregas rechazadas",
+		"data.title": "Quién ha usado mis datos", "data.empty": "Ninguna administración ha usado todavía tus datos.", "data.verified": "Recibo verificado en el registro público",
+		"data.unverified": "El recibo no se puede verificar", "data.index": "Entrada", "data.purpose": "Finalidad", "data.basis": "Base legal", "data.when": "Cuándo",
+		"sessions.title": "Sesiones abiertas", "sessions.current": "esta", "sessions.end": "Cerrar", "sessions.started": "Abierta el",
+		"type.census": "Volante de empadronamiento", "type.tax": "Certificado de estar al corriente de las obligaciones tributarias", "type.degree": "Título universitario", "type.worklife": "Vida laboral",
+		"kind.credential-issued": "Credencial emitida", "kind.credential-revoked": "Credencial revocada", "kind.credential-suspended": "Credencial suspendida",
+		"kind.credential-reinstated": "Credencial restablecida", "kind.consent-given": "Consentimiento dado", "kind.consent-refused": "Consentimiento denegado",
+		"kind.consent-withdrawn": "Consentimiento retirado", "kind.presentation-verified": "Datos verificados", "kind.data-exchange": "Consulta entre administraciones",
+		"error.title": "No se ha podido hacer", "error.back": "Vuelve al inicio",
+	},
+	"en": {
+		"app.name": "My Space", "nav.home": "Home", "nav.credentials": "Credentials", "nav.data": "Who used my data",
+		"nav.sessions": "Sessions", "nav.logout": "Log out", "lang.label": "Language",
+		"login.title": "Sign in to your space", "login.id": "DNI or NIE", "login.passphrase": "Wallet passphrase",
+		"login.submit": "Sign in", "login.failed": "The DNI/NIE or the passphrase is not correct.",
+		"login.limited": "Too many attempts. Try again in a few minutes.", "login.help": "Your passphrase opens your wallet: nobody else, not even the administration, can read it.",
+		"home.title": "Hello, %s", "home.activity": "Recent activity", "home.expiring": "Credentials expiring soon", "home.none": "Nothing needs your attention right now.",
+		"creds.title": "My credentials", "creds.empty": "You have no credentials yet.", "creds.issuer": "Issued by", "creds.issued": "Issued on",
+		"creds.expires": "Expires on", "creds.never": "Does not expire", "creds.claims": "Data", "creds.format": "Format", "creds.rejected": "Refused deliveries",
+		"data.title": "Who used my data", "data.empty": "No administration has used your data yet.", "data.verified": "Receipt verified on the public ledger",
+		"data.unverified": "The receipt cannot be verified", "data.index": "Entry", "data.purpose": "Purpose", "data.basis": "Legal basis", "data.when": "When",
+		"sessions.title": "Open sessions", "sessions.current": "this one", "sessions.end": "End", "sessions.started": "Started",
+		"type.census": "Census registration certificate", "type.tax": "Tax compliance certificate", "type.degree": "University degree", "type.worklife": "Working life report",
+		"kind.credential-issued": "Credential issued", "kind.credential-revoked": "Credential revoked", "kind.credential-suspended": "Credential suspended",
+		"kind.credential-reinstated": "Credential reinstated", "kind.consent-given": "Consent given", "kind.consent-refused": "Consent refused",
+		"kind.consent-withdrawn": "Consent withdrawn", "kind.presentation-verified": "Data verified", "kind.data-exchange": "Exchange between administrations",
+		"error.title": "That did not work", "error.back": "Back to home",
+	},
+}
+
+// translator renders a key in one language, falling back to Catalan and then
+// to the key itself (a test checks every key exists in every language).
+type translator string
+
+func (l translator) T(key string, args ...any) string {
+	m, ok := messages[string(l)][key]
+	if !ok {
+		m, ok = messages["ca"][key]
+	}
+	if !ok {
+		return key
+	}
+	if len(args) > 0 {
+		return fmt.Sprintf(m, args...)
+	}
+	return m
+}
+
+// langOf picks the language: ?lang=, then the cookie, then Accept-Language,
+// then Catalan.
+func langOf(c *gin.Context) string {
+	if l := c.Query("lang"); supported(l) {
+		c.SetSameSite(3) // http.SameSiteStrictMode
+		c.SetCookie(langCookie, l, 365*24*3600, "/", "", c.Request.TLS != nil, true)
+		return l
+	}
+	if l, err := c.Cookie(langCookie); err == nil && supported(l) {
+		return l
+	}
+	for _, part := range strings.Split(c.GetHeader("Accept-Language"), ",") {
+		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		base, _, _ := strings.Cut(strings.ToLower(tag), "-")
+		if supported(base) {
+			return base
+		}
+	}
+	return "ca"
+}
+
+func supported(l string) bool {
+	for _, x := range languages {
+		if x == l {
+			return true
+		}
+	}
+	return false
+}
