@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/espai/espai/internal/app"
 	"github.com/espai/espai/internal/register"
 	"github.com/espai/espai/wallet"
 	"github.com/gin-gonic/gin"
@@ -53,7 +52,10 @@ func (s *Server) mountCitizen(r *gin.Engine) {
 	g.GET("/data", s.dataUse)
 	g.GET("/sessions", s.sessionsPage)
 	g.POST("/sessions/end", s.endSession)
+	s.mountCitizenPresent(g)
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 func (s *Server) render(c *gin.Context, code int, name, title, active string, cs *citizenSession, data any) {
 	lang := langOf(c)
@@ -321,13 +323,10 @@ func (s *Server) dataUse(c *gin.Context) {
 		if row.AdminName == "" {
 			row.AdminName = r.Administration
 		}
-		var b app.ReceiptBundle
-		if json.Unmarshal(r.Raw, &b) == nil {
-			if e, _, err := b.Verify(vkey); err == nil {
-				row.Verified = true
-				row.Purpose, row.LegalBasis, row.Claims = e.Purpose, e.LegalBasis, strings.Join(e.Categories, ", ")
-				row.Kind = e.Kind.String()
-			}
+		if e, ok := verifiedEntry(r, vkey); ok {
+			row.Verified = true
+			row.Purpose, row.LegalBasis, row.Claims = e.Purpose, e.LegalBasis, strings.Join(e.Categories, ", ")
+			row.Kind = e.Kind.String()
 		}
 		rows = append(rows, row)
 	}
