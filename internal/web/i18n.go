@@ -38,7 +38,7 @@ var messages = map[string]map[string]string{
 		"req.outcome.accepted": "Fet: l'administració ha verificat les dades.", "req.outcome.rejected": "L'administració no ha pogut verificar les dades.",
 		"req.outcome.refused": "Has rebutjat la sol·licitud. Queda registrat.",
 		"consents.title":      "Els meus consentiments", "consents.empty": "No tens cap consentiment actiu.", "consents.withdraw": "Retira'l",
-		"error.title": "No s'ha pogut fer", "error.back": "Torna a l'inici",
+		"nav.skip": "Salta al contingut", "error.title": "No s'ha pogut fer", "error.back": "Torna a l'inici",
 	},
 	"es": {
 		"app.name": "Mi Espacio", "nav.home": "Inicio", "nav.credentials": "Credenciales", "nav.data": "Quién ha usado mis datos",
@@ -64,7 +64,7 @@ var messages = map[string]map[string]string{
 		"req.outcome.accepted": "Hecho: la administración ha verificado los datos.", "req.outcome.rejected": "La administración no ha podido verificar los datos.",
 		"req.outcome.refused": "Has rechazado la solicitud. Queda registrado.",
 		"consents.title":      "Mis consentimientos", "consents.empty": "No tienes ningún consentimiento activo.", "consents.withdraw": "Retirarlo",
-		"error.title": "No se ha podido hacer", "error.back": "Vuelve al inicio",
+		"nav.skip": "Salta al contenido", "error.title": "No se ha podido hacer", "error.back": "Vuelve al inicio",
 	},
 	"en": {
 		"app.name": "My Space", "nav.home": "Home", "nav.credentials": "Credentials", "nav.data": "Who used my data",
@@ -90,7 +90,7 @@ var messages = map[string]map[string]string{
 		"req.outcome.accepted": "Done: the administration verified the data.", "req.outcome.rejected": "The administration could not verify the data.",
 		"req.outcome.refused": "You refused the request. It is on record.",
 		"consents.title":      "My consents", "consents.empty": "You have no active consents.", "consents.withdraw": "Withdraw",
-		"error.title": "That did not work", "error.back": "Back to home",
+		"nav.skip": "Skip to content", "error.title": "That did not work", "error.back": "Back to home",
 	},
 }
 
