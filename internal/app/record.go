@@ -124,3 +124,5 @@ func (a *App) notify(ctx context.Context, citizen, from string, e wallet.Event) 
 	}
 	return a.deliver(ctx, citizen, wallet.DeliveryEvent, from, payload)
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -114,7 +114,7 @@ func (g *gen) addPersonas() {
 	youssef := ps[3].ID
 	g.census(register.Census{ID: youssef, GivenName: "Youssef", FamilyName: "El Amrani",
 		BirthDate: d(1994, 2, 20), Address: "Carrer de Sant Antoni 5, 1r 2a", PostalCode: "17190",
-		Municipality: "Salt", MunicipalitySlug: "salt", Province: "Girona", RegistrationDate: d(2025, 6, 16)})
+		Municipality: "Salt", MunicipalitySlug: "salt", Province: "Girona", RegistrationDate: g.today.AddDate(0, 0, -41)}) // "empadronat fa poc": six weeks before the demo's today
 	g.taxOK(youssef, recent)
 	g.worklife(youssef, []register.Employment{
 		g.job("Distribucions Empordà SL", d(2025, 7, 1), register.Date{}, 100),

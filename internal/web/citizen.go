@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/espai/espai/internal/app"
 	"github.com/espai/espai/internal/register"
 	"github.com/espai/espai/wallet"
 	"github.com/gin-gonic/gin"
@@ -52,6 +53,7 @@ func (s *Server) mountCitizen(r *gin.Engine) {
 	g.GET("/data", s.dataUse)
 	g.GET("/sessions", s.sessionsPage)
 	g.POST("/sessions/end", s.endSession)
+	g.POST("/alerts/mute", s.muteAlert)
 	s.mountCitizenPresent(g)
 }
 
@@ -210,7 +212,33 @@ func (s *Server) home(c *gin.Context) {
 		s.fail500(c, cs, err)
 		return
 	}
-	s.render(c, http.StatusOK, "home", "nav.home", "home", cs, map[string]any{"Name": name, "Expiring": expiring, "Activity": acts})
+	alerts, err := s.cfg.App.Alerts(ctx, cs.Wallet)
+	if err != nil {
+		s.fail500(c, cs, err)
+		return
+	}
+	tr := translator(langOf(c))
+	names := s.adminNames(ctx)
+	type alertView struct {
+		Kind, Text, Link string
+		Urgent           bool
+	}
+	views := make([]alertView, 0, len(alerts))
+	for _, al := range alerts {
+		args := make([]any, len(al.Params))
+		for i, p := range al.Params {
+			switch {
+			case i == 0 && (al.Kind == app.AlertCredentialExpiring || al.Kind == app.AlertCredentialExpired || al.Kind == app.AlertCredentialRevoked):
+				args[i] = tr.T("type." + p + ".short")
+			case names[p] != "":
+				args[i] = names[p]
+			default:
+				args[i] = p
+			}
+		}
+		views = append(views, alertView{Kind: al.Kind, Text: tr.T("alert."+al.Kind, args...), Link: al.Link, Urgent: al.Urgent})
+	}
+	s.render(c, http.StatusOK, "home", "nav.home", "home", cs, map[string]any{"Name": name, "Expiring": expiring, "Activity": acts, "Alerts": views})
 }
 
 // adminNames maps administration DIDs and ids to their official names.
@@ -348,4 +376,13 @@ func (s *Server) endSession(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/sessions")
+}
+
+func (s *Server) muteAlert(c *gin.Context) {
+	cs := citizenOf(c)
+	if err := s.cfg.App.MuteAlert(c.Request.Context(), cs.Wallet, c.PostForm("kind"), true); err != nil {
+		s.render(c, http.StatusBadRequest, "error", "error.title", "", cs, err.Error())
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/")
 }

@@ -196,3 +196,31 @@ func TestEveryMessageInEveryLanguage(t *testing.T) {
 		}
 	}
 }
+
+func TestHomeAlerts(t *testing.T) {
+	ts, _ := serve(t)
+	b := newBrowser(t, ts.URL)
+	if code, _ := b.login("Y2345678Z", "youssef-demo-2026"); code != http.StatusSeeOther {
+		t.Fatalf("login: %d", code)
+	}
+	_, home, _ := b.do("GET", "/", nil)
+	if !strings.Contains(home, `data-alert="life_new_address"`) || !strings.Contains(home, "empadronat a Salt") {
+		t.Fatal("no new-address recommendation for Youssef")
+	}
+	// A login from another device raises an alert on the next visit.
+	other := newBrowser(t, ts.URL)
+	other.ua = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"
+	if code, _ := other.login("Y2345678Z", "youssef-demo-2026"); code != http.StatusSeeOther {
+		t.Fatalf("second login: %d", code)
+	}
+	_, home, _ = b.do("GET", "/", nil)
+	if !strings.Contains(home, `data-alert="new_device"`) || !strings.Contains(home, "Firefox / Linux") {
+		t.Fatal("no new-device alert")
+	}
+	if code, _, _ := b.do("POST", "/alerts/mute", url.Values{"csrf": {csrfOf(t, home)}, "kind": {"life_new_address"}}); code != http.StatusSeeOther {
+		t.Fatalf("mute: %d", code)
+	}
+	if _, home, _ = b.do("GET", "/", nil); strings.Contains(home, `data-alert="life_new_address"`) {
+		t.Fatal("muted alert still shown")
+	}
+}

@@ -1,0 +1,189 @@
+package app
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/espai/espai/internal/credential"
+	"github.com/espai/espai/internal/register"
+	"github.com/espai/espai/ledger"
+	"github.com/espai/espai/wallet"
+)
+
+// Alert kinds. Each is computed from the citizen's own space (credentials,
+// activity, receipts) when the space is open: nothing is profiled centrally.
+const (
+	AlertCredentialExpiring = "credential_expiring" // params: type, date
+	AlertCredentialExpired  = "credential_expired"  // params: type, date
+	AlertCredentialRevoked  = "credential_revoked"  // params: type, reason
+	AlertNewDevice          = "new_device"          // params: device, time
+	AlertAccessNoConsent    = "access_without_consent"
+	AlertNewAddress         = "life_new_address"   // params: municipality
+	AlertDegreeAwarded      = "life_degree"        // params: degree title
+	AlertFamilySupport      = "life_family_support" // params: programme
+)
+
+// AlertKinds lists every kind, for the preferences page.
+var AlertKinds = []string{AlertCredentialExpiring, AlertCredentialExpired, AlertCredentialRevoked, AlertNewDevice,
+	AlertAccessNoConsent, AlertNewAddress, AlertDegreeAwarded, AlertFamilySupport}
+
+// Wallet events that mute and unmute an alert kind (field "kind").
+const (
+	EventAlertMuted   wallet.EventKind = "alert_muted"
+	EventAlertUnmuted wallet.EventKind = "alert_unmuted"
+)
+
+// Alert is one thing that needs the citizen's attention, with why it is
+// shown (Params fill the kind's sentence in the citizen's language).
+type Alert struct {
+	Kind     string
+	Urgent   bool
+	Params   []string
+	Link     string
+	Sort     time.Time
+	Muteable bool
+}
+
+// Alerts computes the citizen's alerts now. Muted kinds are left out.
+func (a *App) Alerts(ctx context.Context, s *wallet.Session) ([]Alert, error) {
+	now := a.now()
+	events, _, err := s.Activity(ctx, 0) // newest first
+	if err != nil {
+		return nil, err
+	}
+	muted := map[string]bool{}
+	for i := len(events) - 1; i >= 0; i-- { // oldest first: the last word wins
+		switch events[i].Kind {
+		case EventAlertMuted:
+			muted[events[i].Fields["kind"]] = true
+		case EventAlertUnmuted:
+			delete(muted, events[i].Fields["kind"])
+		}
+	}
+	var out []Alert
+	add := func(al Alert) {
+		if !muted[al.Kind] {
+			al.Muteable = true
+			out = append(out, al)
+		}
+	}
+	creds, _, err := s.Credentials(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range creds {
+		switch {
+		case c.ExpiresAt.IsZero():
+		case !c.ExpiresAt.After(now):
+			add(Alert{Kind: AlertCredentialExpired, Urgent: c.Type == credential.Tax, Params: []string{string(c.Type), c.ExpiresAt.Format("02/01/2006")}, Link: "/credentials/" + c.ID, Sort: c.ExpiresAt})
+		case c.ExpiresAt.Before(now.Add(30 * 24 * time.Hour)):
+			add(Alert{Kind: AlertCredentialExpiring, Urgent: c.Type == credential.Tax, Params: []string{string(c.Type), c.ExpiresAt.Format("02/01/2006")}, Link: "/credentials/" + c.ID, Sort: c.ExpiresAt})
+		}
+	}
+	// Revocations the issuers told the wallet about, and logins.
+	var lastLogin *wallet.Event
+	seen := map[string]bool{}
+	for i := len(events) - 1; i >= 0; i-- {
+		e := events[i]
+		switch e.Kind {
+		case wallet.EventCredentialRevoked:
+			add(Alert{Kind: AlertCredentialRevoked, Urgent: true, Params: []string{e.Fields["type"], e.Fields["reason"]}, Link: "/credentials", Sort: e.Time})
+		case wallet.EventLogin:
+			d := e.Fields["device"]
+			if d != "" && len(seen) > 0 && !seen[d] {
+				ev := e
+				lastLogin = &ev
+			}
+			seen[d] = true
+		}
+	}
+	if lastLogin != nil && now.Sub(lastLogin.Time) < 7*24*time.Hour {
+		add(Alert{Kind: AlertNewDevice, Urgent: true, Params: []string{lastLogin.Fields["device"], lastLogin.Time.Format("02/01/2006 15:04")}, Link: "/sessions", Sort: lastLogin.Time})
+	}
+	// Data used without a consent or a declared legal basis.
+	rs, _, err := s.Receipts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].Index < rs[j].Index })
+	consented := map[string]bool{}
+	vkey := a.Ledger.VerifierKey()
+	for _, r := range rs {
+		var b ReceiptBundle
+		if jsonUnmarshal(r.Raw, &b) != nil {
+			continue
+		}
+		e, _, err := b.Verify(vkey)
+		if err != nil {
+			continue
+		}
+		key := e.Administration + "/" + e.Purpose
+		switch e.Kind {
+		case ledger.KindConsentGiven:
+			consented[key] = true
+		case ledger.KindConsentWithdrawn:
+			delete(consented, key)
+		case ledger.KindPresentationVerified, ledger.KindDataExchange:
+			if !consented[key] && e.LegalBasis == "" {
+				add(Alert{Kind: AlertAccessNoConsent, Urgent: true, Params: []string{e.Administration, e.Purpose}, Link: "/data", Sort: e.Time})
+			}
+		}
+	}
+	// Life events, from the citizen's own register records and credentials.
+	today := register.DateOf(now)
+	if a.Registers != nil {
+		if c, err := a.Registers.Census(ctx, s.CitizenID()); err == nil {
+			if c.RegistrationDate.After(today.AddDate(0, 0, -90)) {
+				add(Alert{Kind: AlertNewAddress, Params: []string{c.Municipality}, Sort: c.RegistrationDate.Time()})
+			}
+			if c.SocialServices != nil {
+				add(Alert{Kind: AlertFamilySupport, Params: []string{c.SocialServices.Programme}, Sort: c.SocialServices.Since.Time()})
+			}
+		}
+	}
+	for _, c := range creds {
+		if c.Type != credential.Degree {
+			continue
+		}
+		award, err := register.ParseDate(claimString(c.Claims["awardDate"]))
+		if err == nil && award.After(today.AddDate(-1, 0, 0)) {
+			add(Alert{Kind: AlertDegreeAwarded, Params: []string{claimString(c.Claims["degreeTitle"])}, Link: "/credentials/" + c.ID, Sort: award.Time()})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Urgent != out[j].Urgent {
+			return out[i].Urgent
+		}
+		ti, tj := out[i].Params, out[j].Params
+		taxI := len(ti) > 0 && ti[0] == string(credential.Tax)
+		taxJ := len(tj) > 0 && tj[0] == string(credential.Tax)
+		if taxI != taxJ {
+			return taxI
+		}
+		return out[i].Sort.Before(out[j].Sort)
+	})
+	return out, nil
+}
+
+// MuteAlert stops (or, with mute false, restarts) alerts of a kind.
+func (a *App) MuteAlert(ctx context.Context, s *wallet.Session, kind string, mute bool) error {
+	known := false
+	for _, k := range AlertKinds {
+		known = known || k == kind
+	}
+	if !known {
+		return wallet.ErrInvalidInput
+	}
+	ev := EventAlertUnmuted
+	if mute {
+		ev = EventAlertMuted
+	}
+	_, err := s.RecordEvent(ctx, wallet.Event{Kind: ev, Actor: wallet.ActorCitizen, Fields: map[string]string{"kind": kind}})
+	return err
+}
+
+func claimString(v any) string {
+	s, _ := v.(string)
+	return s
+}
