@@ -19,8 +19,8 @@ const (
 	AlertCredentialRevoked  = "credential_revoked"  // params: type, reason
 	AlertNewDevice          = "new_device"          // params: device, time
 	AlertAccessNoConsent    = "access_without_consent"
-	AlertNewAddress         = "life_new_address"   // params: municipality
-	AlertDegreeAwarded      = "life_degree"        // params: degree title
+	AlertNewAddress         = "life_new_address"    // params: municipality
+	AlertDegreeAwarded      = "life_degree"         // params: degree title
 	AlertFamilySupport      = "life_family_support" // params: programme
 )
 
