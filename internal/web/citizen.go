@@ -55,6 +55,7 @@ func (s *Server) mountCitizen(r *gin.Engine) {
 	g.POST("/sessions/end", s.endSession)
 	g.POST("/alerts/mute", s.muteAlert)
 	s.mountCitizenPresent(g)
+	s.mountSettings(g)
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -224,3 +224,47 @@ func TestHomeAlerts(t *testing.T) {
 		t.Fatal("muted alert still shown")
 	}
 }
+
+func TestSettings(t *testing.T) {
+	ts, _ := serve(t)
+	b := newBrowser(t, ts.URL)
+	if code, _ := b.login(apptest.Laia, apptest.LaiaPassphrase); code != http.StatusSeeOther {
+		t.Fatalf("login: %d", code)
+	}
+	_, page, _ := b.do("GET", "/settings", nil)
+	tok := csrfOf(t, page)
+	// Mute, see it in settings, unmute.
+	b.do("POST", "/alerts/mute", url.Values{"csrf": {tok}, "kind": {"new_device"}})
+	if _, page, _ = b.do("GET", "/settings", nil); !strings.Contains(page, "Accés des d&#39;un dispositiu nou") {
+		t.Fatal("muted kind not listed")
+	}
+	b.do("POST", "/settings/unmute", url.Values{"csrf": {tok}, "kind": {"new_device"}})
+	if _, page, _ = b.do("GET", "/settings", nil); strings.Contains(page, "Accés des d&#39;un dispositiu nou") {
+		t.Fatal("unmute did not work")
+	}
+	// Passphrase change: the wrong current one changes nothing.
+	if code, body, _ := b.do("POST", "/settings/passphrase", url.Values{"csrf": {tok}, "current": {"nope nope nope"}, "new": {"una frase nova i llarga"}}); code != http.StatusBadRequest || !strings.Contains(body, "no és correcta") {
+		t.Fatalf("wrong current passphrase: %d", code)
+	}
+	if code, body, _ := b.do("POST", "/settings/passphrase", url.Values{"csrf": {tok}, "current": {apptest.LaiaPassphrase}, "new": {"una frase nova i llarga"}}); code != 200 || !strings.Contains(body, "Contrasenya canviada") {
+		t.Fatalf("change: %d", code)
+	}
+	// Export: an encrypted backup download.
+	code, backup, h := b.do("POST", "/settings/export", url.Values{"csrf": {tok}, "passphrase": {"una frase nova i llarga"}})
+	if code != 200 || !strings.Contains(h.Get("Content-Disposition"), "attachment") || len(backup) < 1000 || strings.Contains(backup, "Laia") {
+		t.Fatalf("export: %d, %d bytes", code, len(backup))
+	}
+	// Erase: confirmation required, then every session ends and login fails.
+	if code, _, _ := b.do("POST", "/settings/erase", url.Values{"csrf": {tok}}); code != http.StatusBadRequest {
+		t.Fatalf("erase without confirmation: %d", code)
+	}
+	if code, _, _ := b.do("POST", "/settings/erase", url.Values{"csrf": {tok}, "confirm": {"yes"}}); code != http.StatusSeeOther {
+		t.Fatalf("erase: %d", code)
+	}
+	if code, _, _ := b.do("GET", "/", nil); code != http.StatusSeeOther {
+		t.Fatal("session survived the erasure")
+	}
+	if code, _ := b.login(apptest.Laia, "una frase nova i llarga"); code != http.StatusUnauthorized {
+		t.Fatalf("login after erasure: %d", code)
+	}
+}

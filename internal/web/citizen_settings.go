@@ -1,0 +1,98 @@
+package web
+
+import (
+	"bytes"
+	"net/http"
+
+	"github.com/espai/espai/internal/app"
+	"github.com/gin-gonic/gin"
+)
+
+func (s *Server) mountSettings(g gin.IRouter) {
+	g.GET("/settings", s.settings)
+	g.POST("/settings/unmute", s.unmute)
+	g.POST("/settings/passphrase", s.changePassphrase)
+	g.POST("/settings/export", s.exportSpace)
+	g.POST("/settings/erase", s.eraseSpace)
+}
+
+func (s *Server) settingsPage(c *gin.Context, code int, message string) {
+	cs := citizenOf(c)
+	events, _, err := cs.Wallet.Activity(c.Request.Context(), 0)
+	if err != nil {
+		s.fail500(c, cs, err)
+		return
+	}
+	muted := map[string]bool{}
+	for i := len(events) - 1; i >= 0; i-- {
+		switch events[i].Kind {
+		case app.EventAlertMuted:
+			muted[events[i].Fields["kind"]] = true
+		case app.EventAlertUnmuted:
+			delete(muted, events[i].Fields["kind"])
+		}
+	}
+	tr := translator(langOf(c))
+	type mutedView struct{ Kind, Text string }
+	var mv []mutedView
+	for _, k := range app.AlertKinds {
+		if muted[k] {
+			mv = append(mv, mutedView{Kind: k, Text: tr.T("alertkind." + k)})
+		}
+	}
+	s.render(c, code, "settings", "settings.title", "settings", cs, map[string]any{"Muted": mv, "Message": message})
+}
+
+func (s *Server) settings(c *gin.Context) { s.settingsPage(c, http.StatusOK, "") }
+
+func (s *Server) unmute(c *gin.Context) {
+	cs := citizenOf(c)
+	if err := s.cfg.App.MuteAlert(c.Request.Context(), cs.Wallet, c.PostForm("kind"), false); err != nil {
+		s.settingsPage(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/settings")
+}
+
+func (s *Server) changePassphrase(c *gin.Context) {
+	cs := citizenOf(c)
+	tr := translator(langOf(c))
+	if err := cs.Wallet.ChangePassphrase(c.Request.Context(), c.PostForm("current"), c.PostForm("new")); err != nil {
+		s.settingsPage(c, http.StatusBadRequest, tr.T("settings.wrong"))
+		return
+	}
+	s.settingsPage(c, http.StatusOK, tr.T("settings.changed"))
+}
+
+// exportSpace streams the encrypted backup (protected by the passphrase the
+// citizen types, checked by the wallet) as a download.
+func (s *Server) exportSpace(c *gin.Context) {
+	cs := citizenOf(c)
+	var buf bytes.Buffer
+	if err := cs.Wallet.Export(c.Request.Context(), &buf, c.PostForm("passphrase")); err != nil {
+		s.settingsPage(c, http.StatusBadRequest, translator(langOf(c)).T("settings.wrong"))
+		return
+	}
+	c.Header("Content-Disposition", `attachment; filename="espai-backup.espai"`)
+	c.Header("Cache-Control", "no-store")
+	c.Data(http.StatusOK, "application/octet-stream", buf.Bytes())
+}
+
+// eraseSpace crypto-shreds the citizen's space and ends every session.
+func (s *Server) eraseSpace(c *gin.Context) {
+	cs := citizenOf(c)
+	if c.PostForm("confirm") != "yes" {
+		s.settingsPage(c, http.StatusBadRequest, translator(langOf(c)).T("settings.eraseconfirm"))
+		return
+	}
+	if _, err := cs.Wallet.Erase(c.Request.Context()); err != nil {
+		s.fail500(c, cs, err)
+		return
+	}
+	for _, other := range s.sess.of(cs.Citizen) {
+		s.sess.end(other.ID)
+	}
+	s.sess.end(cs.ID)
+	s.setCookie(c, sessionCookie, "", -1)
+	c.Redirect(http.StatusSeeOther, "/login")
+}
