@@ -35,6 +35,8 @@
 //     present, and shows the rest of the credential too.
 //   - The replay cache lives in one deployment's verifier.db; two deployments
 //     verifying for the same audience do not share it.
+//   - Disclosed claims are kept in verifier.db (not encrypted at rest) with
+//     the verdict until the purpose's retention period ends (Purge).
 //   - Expired replay entries are pruned on every spend (a scan of the cache),
 //     fine for thousands of presentations per TTL, not for millions.
 package verifier

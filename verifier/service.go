@@ -298,3 +298,54 @@ func (s *Service) finish(_ context.Context, id, state string, apply func(*Reques
 	}
 	return &out, nil
 }
+
+// Purge drops the disclosed claims of answered requests whose purpose's
+// retention period has passed (the verdict's checks and the outcome stay, as
+// the record that the verification happened), and deletes unanswered
+// requests a day after they expired. It returns how many requests changed.
+// The server runs it periodically.
+func (s *Service) Purge(_ context.Context) (int, error) {
+	now := s.now()
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRequests)
+		var dead [][]byte
+		type update struct {
+			key []byte
+			r   Request
+		}
+		var updates []update
+		err := b.ForEach(func(k, v []byte) error {
+			var r Request
+			if err := json.Unmarshal(v, &r); err != nil {
+				return nil // not ours to fix here; Request reports it
+			}
+			switch {
+			case r.effectiveState(now) == StateExpired && now.Unix() > r.Object.Expires+24*3600:
+				dead = append(dead, append([]byte(nil), k...))
+			case !r.Answered.IsZero() && r.Verdict != nil && r.Verdict.Claims != nil &&
+				now.After(r.Answered.AddDate(0, 0, r.Object.Purpose.RetentionDays)):
+				r.Verdict.Claims = nil
+				r.Reason = strings.TrimSpace(r.Reason + " (disclosed data deleted after the retention period)")
+				updates = append(updates, update{append([]byte(nil), k...), r})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range dead {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		for _, u := range updates {
+			if err := putJSON(b, u.key, &u.r); err != nil {
+				return err
+			}
+		}
+		n = len(dead) + len(updates)
+		return nil
+	})
+	return n, err
+}

@@ -71,6 +71,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 				return
 			case <-t.C:
 				handler.Sweep()
+				if n, err := a.Verifier.Purge(ctx); err != nil {
+					e.log.Error("verifier purge failed", "err", err)
+				} else if n > 0 {
+					e.log.Info("verifier purge", "requests", n)
+				}
 			}
 		}
 	}()

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -19,13 +20,21 @@ import (
 	"github.com/espai/espai/issuer"
 	"github.com/espai/espai/ledger"
 	"github.com/espai/espai/verifier"
+	"github.com/espai/espai/wallet"
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 )
 
 func TestVerifierRequestApprovedOnce(t *testing.T) {
 	ctx := context.Background()
-	a := openDemo(t)
+	now := time.Now()
+	o := Options{Root: filepath.Join(t.TempDir(), "data"), Demo: true, Create: true, Now: func() time.Time { return now },
+		Wallet: wallet.Config{Argon2: wallet.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}, WrongPassphraseDelay: -1}}
+	a, err := Open(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
 	r, err := a.Verifier.CreateRequest(ctx, "ajuntament-girona", "preinscripcio-escolar", verifier.FormatSDJWT, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -324,5 +333,51 @@ func TestQRSizesPerType(t *testing.T) {
 			t.Errorf("%s with %v: version %d, handoff %v", c.Type, want, qr.Code.Version, qr.Handoff)
 		}
 		t.Logf("%-8s %v: %d characters, QR version %d (level M)", c.Type, want, len(qr.Code.Content), qr.Code.Version)
+	}
+}
+
+func TestVerifierPurgesAfterRetention(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	o := Options{Root: filepath.Join(t.TempDir(), "data"), Demo: true, Create: true, Now: func() time.Time { return now },
+		Wallet: wallet.Config{Argon2: wallet.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}, WrongPassphraseDelay: -1}}
+	a, err := Open(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	r, err := a.Verifier.CreateRequest(ctx, "ajuntament-girona", "preinscripcio-escolar", verifier.FormatSDJWT, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := unlock(t, a, laia, "laia-demo-2026")
+	ir, err := a.OpenRequest(ctx, s, r.QR(DefaultPublicBase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Approve(ctx, s, ir, ir.Candidates[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	stale, err := a.Verifier.CreateRequest(ctx, "ahc", "ajut-lloguer", verifier.FormatSDJWT, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := a.Verifier.Purge(ctx); n != 0 {
+		t.Fatalf("purged %d fresh requests", n)
+	}
+	// The purpose keeps data 365 days; a year and a week later it is gone.
+	now = now.AddDate(1, 0, 7) // the services share this clock
+	if n, err := a.Verifier.Purge(ctx); err != nil || n != 2 {
+		t.Fatalf("purge: %d, %v", n, err)
+	}
+	got, err := a.Verifier.Request(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != verifier.StateAccepted || got.Verdict == nil || got.Verdict.Claims != nil || len(got.Verdict.Checks) == 0 {
+		t.Fatalf("after retention: %+v", got.Verdict)
+	}
+	if _, err := a.Verifier.Request(ctx, stale.ID); !errors.Is(err, verifier.ErrNotFound) {
+		t.Fatalf("expired request kept: %v", err)
 	}
 }
