@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"os"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -38,4 +40,16 @@ func TestScripts(t *testing.T) {
 			ts.Setenv(args[0], m[1])
 		},
 	}})
+}
+
+// TestVerifyRefusesOversizedInput: more than 1 MiB is not a credential; the
+// command says so with exit status 2 before opening anything.
+func TestVerifyRefusesOversizedInput(t *testing.T) {
+	var out, errb bytes.Buffer
+	e := &env{stdin: bytes.NewReader(bytes.Repeat([]byte("A"), maxVerifyInput+1)), stdout: &out, stderr: &errb,
+		log: slog.New(slog.DiscardHandler)}
+	code := run(context.Background(), e, []string{"verify", "--data", t.TempDir(), "-"})
+	if code != 2 || !strings.Contains(errb.String(), "larger than") {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
 }

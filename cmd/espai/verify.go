@@ -44,6 +44,9 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usagef("read input: %v", err)
 	}
+	if len(raw) > maxVerifyInput {
+		return usagef("input larger than %d bytes: not a credential or presentation", maxVerifyInput)
+	}
 	a, err := openApp(ctx, e, *data)
 	if err != nil {
 		return err

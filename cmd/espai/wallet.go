@@ -82,16 +82,26 @@ func unlockWallet(ctx context.Context, e *env, w walletFlags) (*app.App, *wallet
 	return a, s, err
 }
 
-func unlockWalletPass(ctx context.Context, e *env, w walletFlags) (*app.App, *wallet.Session, string, error) {
+// open checks --citizen, reads n passphrase lines and opens the data
+// directory: what every wallet command does first.
+func (w walletFlags) open(ctx context.Context, e *env, n int) (*app.App, string, []string, error) {
 	id, err := w.id()
 	if err != nil {
-		return nil, nil, "", err
+		return nil, "", nil, err
 	}
-	pass, err := passphrases(e, 1)
+	pass, err := passphrases(e, n)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, "", nil, err
 	}
 	a, err := openApp(ctx, e, *w.data)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return a, id, pass, nil
+}
+
+func unlockWalletPass(ctx context.Context, e *env, w walletFlags) (*app.App, *wallet.Session, string, error) {
+	a, id, pass, err := w.open(ctx, e, 1)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -109,15 +119,7 @@ func runWalletEnrol(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	id, err := w.id()
-	if err != nil {
-		return err
-	}
-	pass, err := passphrases(e, 1)
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, e, *w.data)
+	a, id, pass, err := w.open(ctx, e, 1)
 	if err != nil {
 		return err
 	}
@@ -330,15 +332,7 @@ func runWalletPasswd(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	id, err := w.id()
-	if err != nil {
-		return err
-	}
-	p, err := passphrases(e, 2)
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, e, *w.data)
+	a, id, p, err := w.open(ctx, e, 2)
 	if err != nil {
 		return err
 	}
@@ -362,18 +356,10 @@ func runWalletRecover(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	id, err := w.id()
-	if err != nil {
-		return err
-	}
 	if *code == "" {
 		return usagef("--code is required")
 	}
-	p, err := passphrases(e, 1)
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, e, *w.data)
+	a, id, p, err := w.open(ctx, e, 1)
 	if err != nil {
 		return err
 	}

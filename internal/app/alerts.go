@@ -52,15 +52,7 @@ func (a *App) Alerts(ctx context.Context, s *wallet.Session) ([]Alert, error) {
 	if err != nil {
 		return nil, err
 	}
-	muted := map[string]bool{}
-	for i := len(events) - 1; i >= 0; i-- { // oldest first: the last word wins
-		switch events[i].Kind {
-		case EventAlertMuted:
-			muted[events[i].Fields["kind"]] = true
-		case EventAlertUnmuted:
-			delete(muted, events[i].Fields["kind"])
-		}
-	}
+	muted := MutedKinds(events)
 	var out []Alert
 	add := func(al Alert) {
 		if !muted[al.Kind] {
@@ -164,6 +156,22 @@ func (a *App) Alerts(ctx context.Context, s *wallet.Session) ([]Alert, error) {
 		return out[i].Sort.Before(out[j].Sort)
 	})
 	return out, nil
+}
+
+// MutedKinds reads which alert kinds are muted from an activity feed
+// (newest first, as Session.Activity returns it): the last mute or unmute of
+// a kind wins.
+func MutedKinds(events []wallet.Event) map[string]bool {
+	muted := map[string]bool{}
+	for i := len(events) - 1; i >= 0; i-- {
+		switch events[i].Kind {
+		case EventAlertMuted:
+			muted[events[i].Fields["kind"]] = true
+		case EventAlertUnmuted:
+			delete(muted, events[i].Fields["kind"])
+		}
+	}
+	return muted
 }
 
 // MuteAlert stops (or, with mute false, restarts) alerts of a kind.

@@ -16,12 +16,18 @@ import (
 
 const laia = "12345678Z"
 
-func openDemo(t testing.TB) *App {
-	t.Helper()
-	a, err := Open(context.Background(), Options{
+// testOptions is a fresh demo directory with cheap Argon2id parameters (the
+// same as internal/apptest, which this package cannot import).
+func testOptions(t testing.TB) Options {
+	return Options{
 		Root: filepath.Join(t.TempDir(), "data"), Demo: true, Create: true,
 		Wallet: wallet.Config{Argon2: wallet.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}, WrongPassphraseDelay: -1},
-	})
+	}
+}
+
+func openDemo(t testing.TB) *App {
+	t.Helper()
+	a, err := Open(context.Background(), testOptions(t))
 	if err != nil {
 		t.Fatal(err)
 	}

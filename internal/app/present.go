@@ -50,7 +50,6 @@ type IncomingRequest struct {
 	Claims       []string
 	Candidates   []wallet.Credential
 	responseURI  string
-	verifierDID  string
 	verifierName string
 }
 
@@ -154,7 +153,7 @@ func (a *App) checkRequest(ctx context.Context, clientID, signed string) (*Incom
 		return ir, fmt.Errorf("the request's purpose text differs from %s's registration", vdid)
 	}
 	e, _ := list.Entity(vdid)
-	ir.Verifier, ir.Purpose, ir.Type, ir.Claims, ir.verifierDID, ir.verifierName = *e, *p, t, obj.ClaimNames(), vdid, e.Name
+	ir.Verifier, ir.Purpose, ir.Type, ir.Claims, ir.verifierName = *e, *p, t, obj.ClaimNames(), e.Name
 	ir.Format = credential.SDJWT
 	if q.Format == verifier.FormatLDPVC {
 		ir.Format = credential.JSONLD

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +19,6 @@ import (
 	"github.com/espai/espai/issuer"
 	"github.com/espai/espai/ledger"
 	"github.com/espai/espai/verifier"
-	"github.com/espai/espai/wallet"
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 )
@@ -28,8 +26,8 @@ import (
 func TestVerifierRequestApprovedOnce(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
-	o := Options{Root: filepath.Join(t.TempDir(), "data"), Demo: true, Create: true, Now: func() time.Time { return now },
-		Wallet: wallet.Config{Argon2: wallet.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}, WrongPassphraseDelay: -1}}
+	o := testOptions(t)
+	o.Now = func() time.Time { return now }
 	a, err := Open(ctx, o)
 	if err != nil {
 		t.Fatal(err)
@@ -339,8 +337,8 @@ func TestQRSizesPerType(t *testing.T) {
 func TestVerifierPurgesAfterRetention(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
-	o := Options{Root: filepath.Join(t.TempDir(), "data"), Demo: true, Create: true, Now: func() time.Time { return now },
-		Wallet: wallet.Config{Argon2: wallet.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}, WrongPassphraseDelay: -1}}
+	o := testOptions(t)
+	o.Now = func() time.Time { return now }
 	a, err := Open(ctx, o)
 	if err != nil {
 		t.Fatal(err)

@@ -198,6 +198,24 @@ func signJWS(s Signer, typ, kid string, payload []byte) (string, error) {
 	return input + "." + base64.RawURLEncoding.EncodeToString(sig), nil
 }
 
+// ecdsaDigest hashes a JWS signing input with the SHA-2 function an ECDSA
+// algorithm names (RFC 7518 §3.4).
+func ecdsaDigest(alg jwa.SignatureAlgorithm, input string) ([]byte, error) {
+	var h hash.Hash
+	switch alg {
+	case jwa.ES256:
+		h = sha256.New()
+	case jwa.ES384:
+		h = sha512.New384()
+	case jwa.ES512:
+		h = sha512.New()
+	default:
+		return nil, fmt.Errorf("algorithm %s for an EC key", alg)
+	}
+	h.Write([]byte(input))
+	return h.Sum(nil), nil
+}
+
 // signInput signs a JWS signing input (RFC 7515 §5.1) with the standard
 // library: ECDSA as the fixed-size R || S of RFC 7518 §3.4 over the SHA-2
 // digest the algorithm names, Ed25519 per RFC 8037. jws.Sign does the same
@@ -211,19 +229,11 @@ func signInput(key crypto.Signer, alg jwa.SignatureAlgorithm, input string) ([]b
 		}
 		return ed25519.Sign(k, []byte(input)), nil
 	case *ecdsa.PrivateKey:
-		var h hash.Hash
-		switch alg {
-		case jwa.ES256:
-			h = sha256.New()
-		case jwa.ES384:
-			h = sha512.New384()
-		case jwa.ES512:
-			h = sha512.New()
-		default:
-			return nil, fmt.Errorf("algorithm %s for an EC key", alg)
+		digest, err := ecdsaDigest(alg, input)
+		if err != nil {
+			return nil, err
 		}
-		h.Write([]byte(input))
-		r, s, err := ecdsa.Sign(rand.Reader, k, h.Sum(nil))
+		r, s, err := ecdsa.Sign(rand.Reader, k, digest)
 		if err != nil {
 			return nil, err
 		}
@@ -392,25 +402,17 @@ func verifySignature(compact string, alg jwa.SignatureAlgorithm, pub crypto.Publ
 		}
 		return nil
 	case *ecdsa.PublicKey:
-		var h hash.Hash
-		switch alg {
-		case jwa.ES256:
-			h = sha256.New()
-		case jwa.ES384:
-			h = sha512.New384()
-		case jwa.ES512:
-			h = sha512.New()
-		default:
-			return fmt.Errorf("algorithm %s for an EC key", alg)
+		digest, err := ecdsaDigest(alg, input)
+		if err != nil {
+			return err
 		}
 		size := (k.Curve.Params().BitSize + 7) / 8
 		if len(sig) != 2*size {
 			return fmt.Errorf("ECDSA signature of %d bytes, want %d", len(sig), 2*size)
 		}
-		h.Write([]byte(input))
 		r := new(big.Int).SetBytes(sig[:size])
 		s := new(big.Int).SetBytes(sig[size:])
-		if !ecdsa.Verify(k, h.Sum(nil), r, s) {
+		if !ecdsa.Verify(k, digest, r, s) {
 			return errors.New("invalid ECDSA signature")
 		}
 		return nil

@@ -23,15 +23,7 @@ func (s *Server) settingsPage(c *gin.Context, code int, message string) {
 		s.fail500(c, cs, err)
 		return
 	}
-	muted := map[string]bool{}
-	for i := len(events) - 1; i >= 0; i-- {
-		switch events[i].Kind {
-		case app.EventAlertMuted:
-			muted[events[i].Fields["kind"]] = true
-		case app.EventAlertUnmuted:
-			delete(muted, events[i].Fields["kind"])
-		}
-	}
+	muted := app.MutedKinds(events)
 	tr := translator(langOf(c))
 	type mutedView struct{ Kind, Text string }
 	var mv []mutedView

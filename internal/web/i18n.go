@@ -56,7 +56,7 @@ var messages = map[string]map[string]string{
 		"settings.erase": "Esborra el meu espai", "settings.erasehelp": "Es destrueixen les claus i tots els registres. No es pot desfer; el registre públic continua sent vàlid però ja no es pot vincular amb tu.",
 		"settings.eraseconfirm": "Entenc que no es pot desfer", "settings.erasebutton": "Esborra-ho tot",
 		"alertkind.credential_expiring": "Credencials a punt de caducar", "alertkind.credential_expired": "Credencials caducades", "alertkind.credential_revoked": "Credencials revocades", "alertkind.new_device": "Accés des d'un dispositiu nou", "alertkind.access_without_consent": "Ús de dades sense consentiment", "alertkind.life_new_address": "Canvi d'adreça", "alertkind.life_degree": "Títol obtingut", "alertkind.life_family_support": "Ajuts per a la família",
-		"error.title": "No s'ha pogut fer", "error.back": "Torna a l'inici",
+		"req.which": "Amb quina credencial?", "error.title": "No s'ha pogut fer", "error.back": "Torna a l'inici",
 	},
 	"es": {
 		"app.name": "Mi Espacio", "nav.home": "Inicio", "nav.credentials": "Credenciales", "nav.data": "Quién ha usado mis datos",
@@ -100,7 +100,7 @@ var messages = map[string]map[string]string{
 		"settings.erase": "Borra mi espacio", "settings.erasehelp": "Se destruyen las claves y todos los registros. No se puede deshacer; el registro público sigue siendo válido pero ya no se puede vincular contigo.",
 		"settings.eraseconfirm": "Entiendo que no se puede deshacer", "settings.erasebutton": "Borrarlo todo",
 		"alertkind.credential_expiring": "Credenciales a punto de caducar", "alertkind.credential_expired": "Credenciales caducadas", "alertkind.credential_revoked": "Credenciales revocadas", "alertkind.new_device": "Acceso desde un dispositivo nuevo", "alertkind.access_without_consent": "Uso de datos sin consentimiento", "alertkind.life_new_address": "Cambio de dirección", "alertkind.life_degree": "Título obtenido", "alertkind.life_family_support": "Ayudas para la familia",
-		"error.title": "No se ha podido hacer", "error.back": "Vuelve al inicio",
+		"req.which": "¿Con qué credencial?", "error.title": "No se ha podido hacer", "error.back": "Vuelve al inicio",
 	},
 	"en": {
 		"app.name": "My Space", "nav.home": "Home", "nav.credentials": "Credentials", "nav.data": "Who used my data",
@@ -144,7 +144,7 @@ var messages = map[string]map[string]string{
 		"settings.erase": "Erase my space", "settings.erasehelp": "Your keys and every record are destroyed. This cannot be undone; the public ledger stays valid but can no longer be linked to you.",
 		"settings.eraseconfirm": "I understand it cannot be undone", "settings.erasebutton": "Erase everything",
 		"alertkind.credential_expiring": "Credentials about to expire", "alertkind.credential_expired": "Expired credentials", "alertkind.credential_revoked": "Revoked credentials", "alertkind.new_device": "Sign-in from a new device", "alertkind.access_without_consent": "Data used without consent", "alertkind.life_new_address": "Change of address", "alertkind.life_degree": "Degree awarded", "alertkind.life_family_support": "Family support",
-		"error.title": "That did not work", "error.back": "Back to home",
+		"req.which": "With which credential?", "error.title": "That did not work", "error.back": "Back to home",
 	},
 }
 
