@@ -94,32 +94,17 @@ func (a *App) Alerts(ctx context.Context, s *wallet.Session) ([]Alert, error) {
 		add(Alert{Kind: AlertNewDevice, Urgent: true, Params: []string{lastLogin.Fields["device"], lastLogin.Time.Format("02/01/2006 15:04")}, Link: "/sessions", Sort: lastLogin.Time})
 	}
 	// Data used without a consent or a declared legal basis.
-	rs, _, err := s.Receipts(ctx)
+	entries, err := a.ReceiptEntries(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(rs, func(i, j int) bool { return rs[i].Index < rs[j].Index })
-	consented := map[string]bool{}
-	vkey := a.Ledger.VerifierKey()
-	for _, r := range rs {
-		var b ReceiptBundle
-		if jsonUnmarshal(r.Raw, &b) != nil {
+	for i, r := range entries {
+		e := r.Entry
+		if e == nil || (e.Kind != ledger.KindPresentationVerified && e.Kind != ledger.KindDataExchange) || e.LegalBasis != "" {
 			continue
 		}
-		e, _, err := b.Verify(vkey)
-		if err != nil {
-			continue
-		}
-		key := e.Administration + "/" + e.Purpose
-		switch e.Kind {
-		case ledger.KindConsentGiven:
-			consented[key] = true
-		case ledger.KindConsentWithdrawn:
-			delete(consented, key)
-		case ledger.KindPresentationVerified, ledger.KindDataExchange:
-			if !consented[key] && e.LegalBasis == "" {
-				add(Alert{Kind: AlertAccessNoConsent, Urgent: true, Params: []string{e.Administration, e.Purpose}, Link: "/data", Sort: e.Time})
-			}
+		if _, ok := ActiveConsents(entries[:i])[e.Administration+"/"+e.Purpose]; !ok {
+			add(Alert{Kind: AlertAccessNoConsent, Urgent: true, Params: []string{e.Administration, e.Purpose}, Link: "/data", Sort: e.Time})
 		}
 	}
 	// Life events, from the citizen's own register records and credentials.

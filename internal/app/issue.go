@@ -42,12 +42,7 @@ func (a *App) holder(ctx context.Context, citizen string) (*issuer.Holder, error
 // records it on the ledger, without delivering it (the caller hands it over
 // some other way). Most callers want IssueAndDeliver.
 func (a *App) Issue(ctx context.Context, req issuer.Request) (*issuer.Issued, error) {
-	h, err := a.holder(ctx, req.Citizen)
-	if err != nil {
-		return nil, err
-	}
-	req.Holder = h
-	is, err := a.Issuer.Issue(ctx, req)
+	is, err := a.issueBound(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -61,16 +56,21 @@ func (a *App) Issue(ctx context.Context, req issuer.Request) (*issuer.Issued, er
 // it on the ledger and puts it, encrypted to the wallet's delivery key, in
 // the wallet inbox. The citizen need not be online.
 func (a *App) IssueAndDeliver(ctx context.Context, req issuer.Request) (*Delivered, error) {
+	is, err := a.issueBound(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return a.deliverIssued(ctx, is)
+}
+
+// issueBound issues req bound to the citizen's wallet holder key.
+func (a *App) issueBound(ctx context.Context, req issuer.Request) (*issuer.Issued, error) {
 	h, err := a.holder(ctx, req.Citizen)
 	if err != nil {
 		return nil, err
 	}
 	req.Holder = h
-	is, err := a.Issuer.Issue(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	return a.deliverIssued(ctx, is)
+	return a.Issuer.Issue(ctx, req)
 }
 
 // IssueBatchAndDeliver issues many credentials (see issuer.IssueBatch: one bad

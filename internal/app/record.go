@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/espai/espai/ledger"
@@ -125,4 +126,59 @@ func (a *App) notify(ctx context.Context, citizen, from string, e wallet.Event) 
 	return a.deliver(ctx, citizen, wallet.DeliveryEvent, from, payload)
 }
 
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+// ReceiptEntry is one receipt of the citizen's wallet with its ledger entry,
+// verified against this deployment's ledger key; Entry is nil when the
+// receipt does not verify (shown to the citizen as such, never trusted).
+type ReceiptEntry struct {
+	wallet.Receipt
+	Entry *ledger.Entry
+}
+
+// ReceiptEntries returns the citizen's receipts in ledger order, each
+// verified (signed checkpoint, inclusion proof, commitment to its document).
+func (a *App) ReceiptEntries(ctx context.Context, s *wallet.Session) ([]ReceiptEntry, error) {
+	rs, _, err := s.Receipts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	vkey := a.Ledger.VerifierKey()
+	out := make([]ReceiptEntry, 0, len(rs))
+	for _, r := range rs {
+		re := ReceiptEntry{Receipt: r}
+		var b ReceiptBundle
+		if json.Unmarshal(r.Raw, &b) == nil {
+			if e, _, err := b.Verify(vkey); err == nil {
+				re.Entry = e
+			}
+		}
+		out = append(out, re)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Index < out[j].Index })
+	return out, nil
+}
+
+// Consent is a consent the citizen gave and has not withdrawn.
+type Consent struct {
+	Administration, Purpose string
+	Time                    time.Time
+}
+
+// ActiveConsents folds verified receipts (in ledger order) into the consents
+// still in force.
+func ActiveConsents(entries []ReceiptEntry) map[string]Consent {
+	active := map[string]Consent{}
+	for _, r := range entries {
+		e := r.Entry
+		if e == nil {
+			continue
+		}
+		key := e.Administration + "/" + e.Purpose
+		switch e.Kind {
+		case ledger.KindConsentGiven:
+			active[key] = Consent{Administration: e.Administration, Purpose: e.Purpose, Time: e.Time}
+		case ledger.KindConsentWithdrawn:
+			delete(active, key)
+		}
+	}
+	return active
+}

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -57,8 +56,6 @@ func (s *Server) mountCitizen(r *gin.Engine) {
 	s.mountCitizenPresent(g)
 	s.mountSettings(g)
 }
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 func (s *Server) render(c *gin.Context, code int, name, title, active string, cs *citizenSession, data any) {
 	lang := langOf(c)
@@ -339,20 +336,19 @@ type dataRow struct {
 func (s *Server) dataUse(c *gin.Context) {
 	cs := citizenOf(c)
 	ctx := c.Request.Context()
-	rs, _, err := cs.Wallet.Receipts(ctx)
+	entries, err := s.cfg.App.ReceiptEntries(ctx, cs.Wallet)
 	if err != nil {
 		s.fail500(c, cs, err)
 		return
 	}
 	names := s.adminNames(ctx)
-	vkey := s.cfg.App.Ledger.VerifierKey()
-	rows := make([]dataRow, 0, len(rs))
-	for _, r := range rs {
+	rows := make([]dataRow, 0, len(entries))
+	for _, r := range entries {
 		row := dataRow{Kind: r.Kind, AdminName: names[r.Administration], Time: r.Time, Index: r.Index}
 		if row.AdminName == "" {
 			row.AdminName = r.Administration
 		}
-		if e, ok := verifiedEntry(r, vkey); ok {
+		if e := r.Entry; e != nil {
 			row.Verified = true
 			row.Purpose, row.LegalBasis, row.Claims = e.Purpose, e.LegalBasis, strings.Join(e.Categories, ", ")
 			row.Kind = e.Kind.String()

@@ -10,7 +10,6 @@ import (
 
 	"github.com/espai/espai/internal/app"
 	"github.com/espai/espai/internal/credential"
-	"github.com/espai/espai/ledger"
 	"github.com/espai/espai/verifier"
 	"github.com/espai/espai/wallet"
 	"github.com/gin-gonic/gin"
@@ -126,44 +125,18 @@ type consentRow struct {
 func (s *Server) consents(c *gin.Context) {
 	cs := citizenOf(c)
 	ctx := c.Request.Context()
-	rs, _, err := cs.Wallet.Receipts(ctx)
+	entries, err := s.cfg.App.ReceiptEntries(ctx, cs.Wallet)
 	if err != nil {
 		s.fail500(c, cs, err)
 		return
 	}
-	sort.Slice(rs, func(i, j int) bool { return rs[i].Index < rs[j].Index })
-	vkey := s.cfg.App.Ledger.VerifierKey()
-	active := map[string]consentRow{}
-	for _, r := range rs {
-		e, ok := verifiedEntry(r, vkey)
-		if !ok {
-			continue
-		}
-		key := e.Administration + "/" + e.Purpose
-		switch e.Kind {
-		case ledger.KindConsentGiven:
-			active[key] = consentRow{Admin: e.Administration, Purpose: e.Purpose, Time: e.Time}
-		case ledger.KindConsentWithdrawn:
-			delete(active, key)
-		}
-	}
 	names := s.adminNames(ctx)
-	rows := make([]consentRow, 0, len(active))
-	for _, r := range active {
-		r.AdminName = names[r.Admin]
-		rows = append(rows, r)
+	var rows []consentRow
+	for _, r := range app.ActiveConsents(entries) {
+		rows = append(rows, consentRow{Admin: r.Administration, AdminName: names[r.Administration], Purpose: r.Purpose, Time: r.Time})
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Time.After(rows[j].Time) })
 	s.render(c, http.StatusOK, "consents", "consents.title", "consents", cs, map[string]any{"Consents": rows})
-}
-
-func verifiedEntry(r wallet.Receipt, vkey string) (*ledger.Entry, bool) {
-	var b app.ReceiptBundle
-	if err := jsonUnmarshal(r.Raw, &b); err != nil {
-		return nil, false
-	}
-	e, _, err := b.Verify(vkey)
-	return e, err == nil
 }
 
 func (s *Server) withdraw(c *gin.Context) {
