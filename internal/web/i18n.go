@@ -148,6 +148,16 @@ var messages = map[string]map[string]string{
 	},
 }
 
+// addMessages merges a feature's strings into the catalogue; feature files
+// call it from init so each keeps its strings next to its handlers.
+func addMessages(all map[string]map[string]string) {
+	for lang, m := range all {
+		for k, v := range m {
+			messages[lang][k] = v
+		}
+	}
+}
+
 // translator renders a key in one language, falling back to Catalan and then
 // to the key itself (a test checks every key exists in every language).
 type translator string
