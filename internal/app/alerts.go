@@ -7,6 +7,7 @@ import (
 
 	"github.com/espai/espai/internal/credential"
 	"github.com/espai/espai/internal/register"
+	"github.com/espai/espai/internal/tracking"
 	"github.com/espai/espai/ledger"
 	"github.com/espai/espai/wallet"
 )
@@ -19,13 +20,15 @@ const (
 	AlertCredentialRevoked  = "credential_revoked"  // params: type, reason
 	AlertNewDevice          = "new_device"          // params: device, time
 	AlertAccessNoConsent    = "access_without_consent"
-	AlertNewAddress         = "life_new_address"    // params: municipality
-	AlertDegreeAwarded      = "life_degree"         // params: degree title
-	AlertFamilySupport      = "life_family_support" // params: programme
+	AlertNewAddress         = "life_new_address"      // params: municipality
+	AlertDegreeAwarded      = "life_degree"           // params: degree title
+	AlertFamilySupport      = "life_family_support"   // params: programme
+	AlertDeadline           = "notification_deadline" // params: administration, subject, deadline
+	AlertInfoNeeded         = "procedure_info_needed" // params: administration, title, note
 )
 
 // AlertKinds lists every kind, for the preferences page.
-var AlertKinds = []string{AlertCredentialExpiring, AlertCredentialExpired, AlertCredentialRevoked, AlertNewDevice,
+var AlertKinds = []string{AlertDeadline, AlertInfoNeeded, AlertCredentialExpiring, AlertCredentialExpired, AlertCredentialRevoked, AlertNewDevice,
 	AlertAccessNoConsent, AlertNewAddress, AlertDegreeAwarded, AlertFamilySupport}
 
 // Wallet events that mute and unmute an alert kind (field "kind").
@@ -92,6 +95,23 @@ func (a *App) Alerts(ctx context.Context, s *wallet.Session) ([]Alert, error) {
 	}
 	if lastLogin != nil && now.Sub(lastLogin.Time) < 7*24*time.Hour {
 		add(Alert{Kind: AlertNewDevice, Urgent: true, Params: []string{lastLogin.Fields["device"], lastLogin.Time.Format("02/01/2006 15:04")}, Link: "/sessions", Sort: lastLogin.Time})
+	}
+	// Notifications about to expire and procedures waiting for the citizen.
+	procs, notes, err := a.fold(ctx, s.CitizenID(), events)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range notes {
+		if n.Open() && n.Deadline.Sub(now) < DeadlineSoon {
+			add(Alert{Kind: AlertDeadline, Urgent: true, Params: []string{n.Administration, n.Subject, Local(n.Deadline).Format("02/01/2006 15:04")},
+				Link: "/notifications/" + n.Key, Sort: n.Deadline})
+		}
+	}
+	for _, p := range procs {
+		if p.Status == tracking.InfoNeeded {
+			add(Alert{Kind: AlertInfoNeeded, Urgent: true, Params: []string{p.Administration, p.Title, p.Steps[len(p.Steps)-1].Note},
+				Link: "/procedures/" + p.Key, Sort: p.Updated})
+		}
 	}
 	// Data used without a consent or a declared legal basis.
 	entries, err := a.ReceiptEntries(ctx, s)

@@ -42,6 +42,7 @@ import (
 	"github.com/espai/espai/internal/jsonld"
 	"github.com/espai/espai/internal/register"
 	"github.com/espai/espai/internal/staff"
+	"github.com/espai/espai/internal/tracking"
 	"github.com/espai/espai/issuer"
 	"github.com/espai/espai/ledger"
 	"github.com/espai/espai/verifier"
@@ -89,6 +90,10 @@ type App struct {
 	Checker   *verifier.Checker
 	Trust     *TrustSource
 	Staff     *staff.Store
+	// Tracking keeps the state of procedures and notifications.
+	Tracking *tracking.Store
+	// Mail queues alert e-mails; nil when SMTP is not configured.
+	Mail Mailer
 	// Resolver resolves this deployment's did:web administrations and did:key holders.
 	Resolver did.Resolver
 
@@ -210,6 +215,11 @@ func Open(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	a.closers = append(a.closers, a.Staff.Close)
+	a.Tracking, err = tracking.Open(layout.TrackingDB(), o.Now)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.Tracking.Close)
 	if seedDemo {
 		if err := a.seedDemo(ctx); err != nil {
 			return nil, fmt.Errorf("demo data: %w", err)

@@ -26,6 +26,8 @@ var DemoStaff = []struct {
 	{"demo-tgss-issuer", staff.Account{Name: "Albert Font (Tresoreria General de la Seguretat Social)", Admin: issuer.WorkLifeAdmin, Roles: []string{staff.RoleIssuer}}},
 	{"demo-udg-issuer", staff.Account{Name: "Marina Costa (Secretaria acadèmica, Universitat de Girona)", Admin: "udg", Roles: []string{staff.RoleIssuer}}},
 	{"demo-ahc-verifier", staff.Account{Name: "Jaume Serra (Agència de l'Habitatge de Catalunya)", Admin: "ahc", Roles: []string{staff.RoleVerifier}}},
+	{"demo-girona-services", staff.Account{Name: "Seu electrònica de l'Ajuntament de Girona (e-TRAM, e-NOTUM)", Admin: "ajuntament-girona", Roles: []string{staff.RoleServices}}},
+	{"demo-aoc-services", staff.Account{Name: "VÀLid, identitat digital (Consorci AOC)", Admin: "aoc", Roles: []string{staff.RoleServices}}},
 	{"demo-auditor", staff.Account{Name: "Elena Martí (auditoria, Consorci AOC)", Admin: "aoc", Roles: []string{staff.RoleAuditor}}},
 }
 
@@ -66,6 +68,9 @@ func (a *App) seedDemo(ctx context.Context) error {
 				return fmt.Errorf("issue %s to %s: %w", t, p.Name, err)
 			}
 		}
+	}
+	if err := a.seedDemoLives(ctx, demo.Personas()); err != nil {
+		return err
 	}
 	a.log.Info("demo data ready", "personas", len(demo.Personas()), "staff", len(DemoStaff))
 	return nil

@@ -246,7 +246,7 @@ func TestQRPresentationFitsAndIsSingleUse(t *testing.T) {
 				t.Fatal(err)
 			}
 			if pq.Handoff || pq.Code.Version > 25 {
-				t.Fatalf("%s: census with 3 claims does not fit a version-25 code", p.id)
+				t.Fatalf("%s: census with 3 claims does not fit a version-25 code (version %d, %d characters)", p.id, pq.Code.Version, len(pq.Code.Content))
 			}
 		}
 	}
@@ -364,8 +364,8 @@ func TestVerifierPurgesAfterRetention(t *testing.T) {
 		t.Fatalf("purged %d fresh requests", n)
 	}
 	// The purpose keeps data 365 days; a year and a week later it is gone.
-	now = now.AddDate(1, 0, 7) // the services share this clock
-	if n, err := a.Verifier.Purge(ctx); err != nil || n != 2 {
+	now = now.AddDate(1, 0, 7)                                // the services share this clock
+	if n, err := a.Verifier.Purge(ctx); err != nil || n < 2 { // ours and the demo personas' requests
 		t.Fatalf("purge: %d, %v", n, err)
 	}
 	got, err := a.Verifier.Request(ctx, r.ID)

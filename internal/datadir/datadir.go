@@ -96,8 +96,14 @@ func (l Layout) LedgerDB() string { return l.path("ledger.db") }
 // VerifierDB is the verifier component's bbolt file.
 func (l Layout) VerifierDB() string { return l.path("verifier.db") }
 
-// WebDB is the web layer's bbolt file (sessions, staff accounts, tracking views).
+// WebDB is the web layer's bbolt file (staff accounts).
 func (l Layout) WebDB() string { return l.path("web.db") }
+
+// TrackingDB keeps the state of procedures and notifications.
+func (l Layout) TrackingDB() string { return l.path("tracking.db") }
+
+// OutboxDB is the queue of alert e-mails waiting to be sent.
+func (l Layout) OutboxDB() string { return l.path("outbox.db") }
 
 // ChainDir is the embedded Ethereum dev node's directory.
 func (l Layout) ChainDir() string { return l.path("chain") }

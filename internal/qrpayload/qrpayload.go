@@ -11,8 +11,8 @@
 // becomes about 1,300 in the code. The frame starts with a mode byte (0: the
 // text as is, 1: framed segments). Base45 uses only the QR alphanumeric alphabet, so the code is
 // encoded in alphanumeric mode (5.5 bits per character) and survives apps that
-// treat QR content as text. Encode renders at error correction level M and
-// refuses anything above Version 25 (ErrTooLarge): larger codes are not read
+// treat QR content as text. Encode renders at error correction level M (L when M would exceed
+// Version 25: codes are shown on screens) and refuses anything above Version 25 (ErrTooLarge): larger codes are not read
 // reliably by phone cameras, and the caller then puts a short one-time URL in
 // the QR instead.
 //
@@ -237,20 +237,26 @@ func unframe(b []byte) ([]byte, error) {
 type Code struct {
 	Content string
 	Version int
+	Low     bool // error correction level L (M otherwise)
 	qr      *qrcode.QRCode
 }
 
 // Encode renders content (a payload or a URL) at error correction level M,
-// refusing versions above MaxVersion.
+// or at level L when M would need a version above MaxVersion (the code is
+// shown on a screen, which is not torn or stained, so 7% recovery is enough
+// there), refusing versions above MaxVersion.
 func Encode(content string) (*Code, error) {
-	q, err := qrcode.New(content, qrcode.Medium)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrTooLarge, err)
+	var q *qrcode.QRCode
+	for _, level := range []qrcode.RecoveryLevel{qrcode.Medium, qrcode.Low} {
+		var err error
+		if q, err = qrcode.New(content, level); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrTooLarge, err)
+		}
+		if q.VersionNumber <= MaxVersion {
+			return &Code{Content: content, Version: q.VersionNumber, Low: level == qrcode.Low, qr: q}, nil
+		}
 	}
-	if q.VersionNumber > MaxVersion {
-		return nil, fmt.Errorf("%w: version %d at level M (at most %d)", ErrTooLarge, q.VersionNumber, MaxVersion)
-	}
-	return &Code{Content: content, Version: q.VersionNumber, qr: q}, nil
+	return nil, fmt.Errorf("%w: version %d at level L (at most %d)", ErrTooLarge, q.VersionNumber, MaxVersion)
 }
 
 // PNG renders the code with a whole number of pixels per module (scale) and

@@ -39,10 +39,14 @@ const (
 	RoleVerifier = "verifier" // open presentation requests, scan QR codes, query registers (Via Oberta)
 	RoleAuditor  = "auditor"  // read the ledger and statistics; no personal data, no changes
 	RoleAdmin    = "admin"    // manage their administration's staff
+	// RoleServices is for an administration's citizen-facing systems: report
+	// procedure statuses (e-TRAM), deposit notifications (e-NOTUM) and record
+	// logins to their digital services.
+	RoleServices = "services"
 )
 
 // Roles lists every role.
-var Roles = []string{RoleIssuer, RoleVerifier, RoleAuditor, RoleAdmin}
+var Roles = []string{RoleIssuer, RoleVerifier, RoleAuditor, RoleAdmin, RoleServices}
 
 var (
 	// ErrUnauthenticated means no valid token: HTTP 401.
@@ -85,7 +89,7 @@ func (a *Account) Validate() error {
 	}
 	for _, r := range a.Roles {
 		if !slices.Contains(Roles, r) {
-			return fmt.Errorf("%w: unknown role %q (want issuer, verifier, auditor or admin)", ErrInvalid, r)
+			return fmt.Errorf("%w: unknown role %q (want issuer, verifier, auditor, admin or services)", ErrInvalid, r)
 		}
 	}
 	return nil

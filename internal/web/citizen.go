@@ -39,7 +39,7 @@ type page struct {
 }
 
 func (s *Server) mountCitizen(r *gin.Engine) {
-	r.SetHTMLTemplate(template.Must(template.New("").ParseFS(templateFS, "templates/*.html")))
+	r.SetHTMLTemplate(template.Must(template.New("").Funcs(template.FuncMap{"local": app.Local}).ParseFS(templateFS, "templates/*.html")))
 	static, _ := fs.Sub(staticFS, "static")
 	r.StaticFS("/static", http.FS(static))
 	r.GET("/login", s.loginPage)
@@ -54,7 +54,9 @@ func (s *Server) mountCitizen(r *gin.Engine) {
 	g.POST("/sessions/end", s.endSession)
 	g.POST("/alerts/mute", s.muteAlert)
 	s.mountCitizenPresent(g)
+	s.mountTracking(g)
 	s.mountSettings(g)
+	s.mountPWA(r)
 }
 
 func (s *Server) render(c *gin.Context, code int, name, title, active string, cs *citizenSession, data any) {
@@ -162,8 +164,22 @@ func (s *Server) requireCitizen(c *gin.Context) {
 		c.Abort()
 		return
 	}
+	if c.Request.Method == http.MethodGet {
+		s.refreshInbox(c, cs)
+	}
 	c.Set(ctxCitizen, cs)
 	c.Next()
+}
+
+// refreshInbox files what administrations delivered while the citizen is
+// logged in (a procedure update, a notification), so pages show it at once.
+func (s *Server) refreshInbox(c *gin.Context, cs *citizenSession) {
+	ctx := c.Request.Context()
+	if n, err := s.cfg.App.Wallet.InboxSize(ctx, cs.Citizen); err == nil && n > 0 {
+		if _, err := cs.Wallet.OpenInbox(ctx); err != nil {
+			s.cfg.Log.Warn("inbox not opened", "err", err.Error())
+		}
+	}
 }
 
 func citizenOf(c *gin.Context) *citizenSession {
@@ -236,7 +252,57 @@ func (s *Server) home(c *gin.Context) {
 		}
 		views = append(views, alertView{Kind: al.Kind, Text: tr.T("alert."+al.Kind, args...), Link: al.Link, Urgent: al.Urgent})
 	}
-	s.render(c, http.StatusOK, "home", "nav.home", "home", cs, map[string]any{"Name": name, "Expiring": expiring, "Activity": acts, "Alerts": views})
+	_, notes, err := s.cfg.App.CitizenTracking(ctx, cs.Wallet)
+	if err != nil {
+		s.fail500(c, cs, err)
+		return
+	}
+	var deadlines []app.NotificationView
+	for _, n := range notes {
+		if n.Open() {
+			deadlines = append(deadlines, n)
+		}
+	}
+	sort.Slice(deadlines, func(i, j int) bool { return deadlines[i].Deadline.Before(deadlines[j].Deadline) })
+	s.render(c, http.StatusOK, "home", "nav.home", "home", cs, map[string]any{"Name": name, "Expiring": expiring, "Activity": activityViews(tr, names, acts),
+		"Alerts": views, "Deadlines": deadlines, "Names": names})
+}
+
+// activityView is one line of the citizen's recent activity.
+type activityView struct {
+	Time         time.Time
+	Text, Detail string
+}
+
+// activityViews says in words what each event was.
+func activityViews(tr translator, names map[string]string, events []wallet.Event) []activityView {
+	out := make([]activityView, 0, len(events))
+	for _, e := range events {
+		f := e.Fields
+		v := activityView{Time: e.Time, Text: tr.T("activity." + string(e.Kind))}
+		if v.Text == "activity."+string(e.Kind) {
+			v.Text = string(e.Kind)
+		}
+		switch e.Kind {
+		case app.EventProcedure:
+			v.Detail = f["title"] + ": " + tr.T("proc.status."+f["status"])
+		case app.EventNotification:
+			v.Detail = f["subject"]
+		case app.EventNotificationState:
+			v.Detail = tr.T("notif.state." + f["state"])
+		case wallet.EventLogin:
+			v.Detail = f["service"] + " · " + f["device"]
+		case wallet.EventCredentialReceived, wallet.EventCredentialRevoked:
+			if f["type"] != "" {
+				v.Detail = tr.T("type." + f["type"])
+			}
+		}
+		if a := names[e.Actor]; a != "" {
+			v.Detail = strings.TrimPrefix(v.Detail+" · "+a, " · ")
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 // adminNames maps administration DIDs and ids to their official names.
@@ -361,7 +427,13 @@ func (s *Server) dataUse(c *gin.Context) {
 
 func (s *Server) sessionsPage(c *gin.Context) {
 	cs := citizenOf(c)
-	s.render(c, http.StatusOK, "sessions", "sessions.title", "sessions", cs, map[string]any{"Sessions": s.sess.of(cs.Citizen), "Current": cs.ID})
+	events, _, err := cs.Wallet.Activity(c.Request.Context(), 0)
+	if err != nil {
+		s.fail500(c, cs, err)
+		return
+	}
+	s.render(c, http.StatusOK, "sessions", "sessions.title", "sessions", cs, map[string]any{"Sessions": s.sess.of(cs.Citizen), "Current": cs.ID,
+		"Logins": loginHistory(events), "Names": s.adminNames(c.Request.Context())})
 }
 
 func (s *Server) endSession(c *gin.Context) {

@@ -129,7 +129,7 @@ func TestCitizenLoginPagesAndLogout(t *testing.T) {
 	}
 
 	// The login is in her activity; sessions can be listed and ended.
-	if !strings.Contains(home, "login") {
+	if !strings.Contains(home, "Accés · espai") {
 		t.Fatal("the login is not in the activity feed")
 	}
 	phone := newBrowser(t, ts.URL)

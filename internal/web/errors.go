@@ -9,6 +9,7 @@ import (
 	"github.com/espai/espai/internal/did"
 	"github.com/espai/espai/internal/qrpayload"
 	"github.com/espai/espai/internal/register"
+	"github.com/espai/espai/internal/tracking"
 	"github.com/espai/espai/internal/trust"
 	"github.com/espai/espai/issuer"
 	"github.com/espai/espai/verifier"
@@ -53,6 +54,14 @@ func statusOf(err error) (int, apiError) {
 		return http.StatusForbidden, apiError{"not_registered", err.Error()}
 	case errors.Is(err, qrpayload.ErrTooLarge):
 		return http.StatusUnprocessableEntity, apiError{"too_large", "too large for a QR code"}
+	case errors.Is(err, tracking.ErrInvalid):
+		return http.StatusBadRequest, apiError{"bad_request", err.Error()}
+	case errors.Is(err, tracking.ErrNotFound):
+		return http.StatusNotFound, apiError{"not_found", "no such procedure or notification"}
+	case errors.Is(err, tracking.ErrConflict):
+		return http.StatusConflict, apiError{"conflict", err.Error()}
+	case errors.Is(err, tracking.ErrClosed):
+		return http.StatusConflict, apiError{"closed", err.Error()}
 	case errors.Is(err, errNotFound):
 		return http.StatusNotFound, apiError{"not_found", "not found"}
 	case errors.Is(err, errBadRequest):

@@ -56,6 +56,7 @@ func New(cfg Config) *Server {
 	s.engine.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	s.mountIssuerPublic(s.engine)
 	s.mountIssuerAPI(s.engine)
+	s.mountTrackingAPI(s.engine)
 	s.mountVerifier(s.engine)
 	var anchors []ledgerhttp.AnchorStatus
 	if cfg.Anchors != nil {
@@ -93,7 +94,7 @@ func securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; worker-src 'self'; manifest-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 	h.Set("X-Frame-Options", "DENY")
 	if c.Request.TLS != nil {
 		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
