@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/espai/espai/internal/app"
+	"github.com/espai/espai/internal/mail"
 	"github.com/espai/espai/internal/web"
 	"github.com/espai/espai/ledger/anchor"
 	"github.com/espai/espai/ledger/anchor/devchain"
@@ -27,9 +29,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	interval := fs.Duration("anchor-interval", anchor.DefaultInterval, "anchor the latest checkpoint at least this often when there are new entries")
 	entries := fs.Uint64("anchor-entries", anchor.DefaultEntries, "anchor as soon as this many entries are unanchored")
 	noAnchor := fs.Bool("no-anchor", false, "do not anchor the ledger on Ethereum (entries are still logged and checkpointed)")
+	var smtp mail.Config
+	fs.StringVar(&smtp.Addr, "smtp-addr", "", "SMTP relay host:port for alert e-mails (default: alerts are shown in the citizen's space only)")
+	fs.StringVar(&smtp.From, "smtp-from", "", "sender address of alert e-mails (required with --smtp-addr)")
+	fs.StringVar(&smtp.Username, "smtp-user", "", "SMTP user (password from ESPAI_SMTP_PASSWORD); requires TLS")
+	fs.StringVar(&smtp.TLS, "smtp-tls", mail.TLSStartTLS, "starttls, tls (implicit, port 465) or none (loopback relays only)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	smtp.Password = os.Getenv("ESPAI_SMTP_PASSWORD")
 	if (*ethRPC == "") != (*ethKey == "") {
 		return usagef("--eth-rpc and --eth-key go together")
 	}
@@ -41,6 +49,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if smtp.Addr != "" {
+		if err := a.AttachMail(smtp); err != nil {
+			return usagef("alert e-mail: %v", err)
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var anchors *anchorStatus
@@ -71,10 +84,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 				return
 			case <-t.C:
 				handler.Sweep()
-				if n, err := a.Verifier.Purge(ctx); err != nil {
-					e.log.Error("verifier purge failed", "err", err)
-				} else if n > 0 {
-					e.log.Info("verifier purge", "requests", n)
+				if err := a.Sweep(ctx); err != nil {
+					e.log.Error("periodic work failed", "err", err)
 				}
 			}
 		}

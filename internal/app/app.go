@@ -40,6 +40,8 @@ import (
 	"github.com/espai/espai/internal/datadir"
 	"github.com/espai/espai/internal/did"
 	"github.com/espai/espai/internal/jsonld"
+	"github.com/espai/espai/internal/mail"
+	"github.com/espai/espai/internal/mfa"
 	"github.com/espai/espai/internal/register"
 	"github.com/espai/espai/internal/staff"
 	"github.com/espai/espai/internal/tracking"
@@ -92,12 +94,15 @@ type App struct {
 	Staff     *staff.Store
 	// Tracking keeps the state of procedures and notifications.
 	Tracking *tracking.Store
+	// MFA keeps citizens' optional second factors.
+	MFA *mfa.Store
 	// Mail queues alert e-mails; nil when SMTP is not configured.
 	Mail Mailer
 	// Resolver resolves this deployment's did:web administrations and did:key holders.
 	Resolver did.Resolver
 
 	log        *slog.Logger
+	outbox     *mail.Outbox
 	now        func() time.Time
 	publicBase string
 	sealer     *atrest.Sealer
@@ -220,6 +225,11 @@ func Open(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	a.closers = append(a.closers, a.Tracking.Close)
+	a.MFA, err = mfa.Open(layout.MFADB(), sealer, o.Now)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.MFA.Close)
 	if seedDemo {
 		if err := a.seedDemo(ctx); err != nil {
 			return nil, fmt.Errorf("demo data: %w", err)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/espai/espai/internal/mail"
@@ -12,6 +13,43 @@ import (
 // by its Flush). Nil: alerts are shown in the citizen's space only.
 type Mailer interface {
 	Enqueue(ctx context.Context, key string, m mail.Message) error
+}
+
+// AttachMail makes the deployment send alert e-mails through an SMTP relay:
+// messages are queued durably in DATA/outbox.db and sent by Sweep.
+func (a *App) AttachMail(cfg mail.Config) error {
+	sender, err := mail.New(cfg)
+	if err != nil {
+		return err
+	}
+	o, err := mail.Open(a.Layout.OutboxDB(), sender, a.log)
+	if err != nil {
+		return err
+	}
+	a.outbox, a.Mail = o, o
+	a.closers = append(a.closers, o.Close)
+	return nil
+}
+
+// Sweep does the deployment's periodic work: drops disclosed claims past
+// their retention, closes expired notifications and queues deadline
+// reminders, and sends queued e-mails. `espai serve` runs it every minute.
+func (a *App) Sweep(ctx context.Context) error {
+	var errs []error
+	if n, err := a.Verifier.Purge(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("verifier purge: %w", err))
+	} else if n > 0 {
+		a.log.Info("verifier purge", "requests", n)
+	}
+	if err := a.SweepTracking(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("tracking sweep: %w", err))
+	}
+	if a.outbox != nil {
+		if n, err := a.outbox.Flush(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("alert e-mails (%d sent, the rest retried later): %w", n, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 type mailKind int

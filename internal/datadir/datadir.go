@@ -102,6 +102,9 @@ func (l Layout) WebDB() string { return l.path("web.db") }
 // TrackingDB keeps the state of procedures and notifications.
 func (l Layout) TrackingDB() string { return l.path("tracking.db") }
 
+// MFADB keeps citizens' second factors (sealed TOTP secrets).
+func (l Layout) MFADB() string { return l.path("mfa.db") }
+
 // OutboxDB is the queue of alert e-mails waiting to be sent.
 func (l Layout) OutboxDB() string { return l.path("outbox.db") }
 

@@ -44,6 +44,7 @@ func (s *Server) mountCitizen(r *gin.Engine) {
 	r.StaticFS("/static", http.FS(static))
 	r.GET("/login", s.loginPage)
 	r.POST("/login", s.login)
+	r.POST("/login/code", s.loginCode)
 	g := r.Group("/", s.requireCitizen)
 	g.POST("/logout", s.logout)
 	g.GET("/", s.home)
@@ -132,14 +133,30 @@ func (s *Server) login(c *gin.Context) {
 		s.showLogin(c, http.StatusUnauthorized, "login.failed", c.PostForm("citizen"))
 		return
 	}
-	s.loginByAccount.reset("acct:" + id)
-	if old, err := c.Cookie(sessionCookie); err == nil {
-		s.sess.end(old) // a new session id at every login: no fixation
-	}
 	device := deviceOf(c.Request.UserAgent())
+	if on, err := s.cfg.App.MFA.Enabled(c.Request.Context(), id); err != nil || on {
+		if err != nil {
+			ws.Lock()
+			s.cfg.Log.Error("second factor unreadable", "err", err.Error())
+			s.showLogin(c, http.StatusInternalServerError, "login.failed", "")
+			return
+		}
+		s.askCode(c, ws, device)
+		return
+	}
+	s.startSession(c, ws, device, "passphrase")
+}
+
+// startSession logs the citizen in once every factor is checked: a new
+// session id (no fixation), the login in their feed.
+func (s *Server) startSession(c *gin.Context, ws *wallet.Session, device, method string) {
+	s.loginByAccount.reset("acct:" + ws.CitizenID())
+	if old, err := c.Cookie(sessionCookie); err == nil {
+		s.sess.end(old)
+	}
 	cs := s.sess.create(ws, device)
 	_, _ = ws.RecordEvent(c.Request.Context(), wallet.Event{Kind: wallet.EventLogin, Actor: wallet.ActorCitizen,
-		Fields: map[string]string{"service": "espai", "method": "passphrase", "device": device}})
+		Fields: map[string]string{"service": "espai", "method": method, "device": device}})
 	s.setCookie(c, sessionCookie, cs.ID, int(sessionAbsolute/time.Second))
 	s.setCookie(c, preAuthCookie, "", -1)
 	c.Redirect(http.StatusSeeOther, "/")
@@ -433,7 +450,7 @@ func (s *Server) sessionsPage(c *gin.Context) {
 		return
 	}
 	s.render(c, http.StatusOK, "sessions", "sessions.title", "sessions", cs, map[string]any{"Sessions": s.sess.of(cs.Citizen), "Current": cs.ID,
-		"Logins": loginHistory(events), "Names": s.adminNames(c.Request.Context())})
+		"Logins": loginHistory(translator(langOf(c)), events), "Names": s.adminNames(c.Request.Context())})
 }
 
 func (s *Server) endSession(c *gin.Context) {

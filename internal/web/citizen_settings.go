@@ -2,7 +2,9 @@ package web
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/espai/espai/internal/app"
 	"github.com/gin-gonic/gin"
@@ -14,6 +16,8 @@ func (s *Server) mountSettings(g gin.IRouter) {
 	g.POST("/settings/passphrase", s.changePassphrase)
 	g.POST("/settings/export", s.exportSpace)
 	g.POST("/settings/erase", s.eraseSpace)
+	g.POST("/settings/email", s.setEmail)
+	s.mountMFASettings(g)
 }
 
 func (s *Server) settingsPage(c *gin.Context, code int, message string) {
@@ -32,7 +36,22 @@ func (s *Server) settingsPage(c *gin.Context, code int, message string) {
 			mv = append(mv, mutedView{Kind: k, Text: tr.T("alertkind." + k)})
 		}
 	}
-	s.render(c, code, "settings", "settings.title", "settings", cs, map[string]any{"Muted": mv, "Message": message})
+	mfaOn, err := s.cfg.App.MFA.Enabled(c.Request.Context(), cs.Citizen)
+	if err != nil {
+		s.fail500(c, cs, err)
+		return
+	}
+	contact, err := s.cfg.App.Tracking.Contact(c.Request.Context(), cs.Citizen)
+	if err != nil {
+		s.fail500(c, cs, err)
+		return
+	}
+	email := ""
+	if contact != nil {
+		email = contact.Email
+	}
+	s.render(c, code, "settings", "settings.title", "settings", cs, map[string]any{"Muted": mv, "Message": message, "MFA": mfaOn,
+		"Email": email, "MailOn": s.cfg.App.Mail != nil})
 }
 
 func (s *Server) settings(c *gin.Context) { s.settingsPage(c, http.StatusOK, "") }
@@ -77,9 +96,15 @@ func (s *Server) eraseSpace(c *gin.Context) {
 		s.settingsPage(c, http.StatusBadRequest, translator(langOf(c)).T("settings.eraseconfirm"))
 		return
 	}
-	if _, err := cs.Wallet.Erase(c.Request.Context()); err != nil {
+	ctx := c.Request.Context()
+	if _, err := cs.Wallet.Erase(ctx); err != nil {
 		s.fail500(c, cs, err)
 		return
+	}
+	// What the server keeps for the citizen goes too: the e-mail contact and
+	// the second factor.
+	if err := errors.Join(s.cfg.App.Tracking.Forget(ctx, cs.Citizen), s.cfg.App.MFA.Disable(ctx, cs.Citizen, "", true)); err != nil {
+		s.cfg.Log.Error("erase: server-side records not removed", "err", err.Error())
 	}
 	for _, other := range s.sess.of(cs.Citizen) {
 		s.sess.end(other.ID)
@@ -87,4 +112,20 @@ func (s *Server) eraseSpace(c *gin.Context) {
 	s.sess.end(cs.ID)
 	s.setCookie(c, sessionCookie, "", -1)
 	c.Redirect(http.StatusSeeOther, "/login")
+}
+
+// setEmail stores (or, empty, removes) the address for alert e-mails.
+func (s *Server) setEmail(c *gin.Context) {
+	cs := citizenOf(c)
+	tr := translator(langOf(c))
+	email := strings.TrimSpace(c.PostForm("email"))
+	if err := s.cfg.App.Tracking.SetContact(c.Request.Context(), cs.Citizen, email, langOf(c)); err != nil {
+		s.settingsPage(c, http.StatusBadRequest, tr.T("settings.emailbad"))
+		return
+	}
+	msg := tr.T("settings.emailsaved")
+	if email == "" {
+		msg = tr.T("settings.emailremoved")
+	}
+	s.settingsPage(c, http.StatusOK, msg)
 }

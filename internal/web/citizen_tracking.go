@@ -125,12 +125,13 @@ func (s *Server) notFound(c *gin.Context, cs *citizenSession) {
 type loginRow struct {
 	wallet.Event
 	NewDevice bool
+	Method    string // in words
 }
 
 // loginHistory lists the citizen's logins (to Espai and, as reported by
 // them, to other public services), newest first, marking each first login
 // from a device.
-func loginHistory(events []wallet.Event) []loginRow {
+func loginHistory(tr translator, events []wallet.Event) []loginRow {
 	seen := map[string]bool{}
 	var rows []loginRow
 	for i := len(events) - 1; i >= 0; i-- {
@@ -139,7 +140,11 @@ func loginHistory(events []wallet.Event) []loginRow {
 			continue
 		}
 		d := e.Fields["device"]
-		rows = append(rows, loginRow{Event: e, NewDevice: len(seen) > 0 && !seen[d]})
+		method := e.Fields["method"]
+		if e.Fields["service"] == "espai" {
+			method = tr.T("logins.method." + method)
+		}
+		rows = append(rows, loginRow{Event: e, NewDevice: len(seen) > 0 && !seen[d], Method: method})
 		seen[d] = true
 	}
 	slices.Reverse(rows)

@@ -37,6 +37,7 @@ type Server struct {
 	engine *gin.Engine
 
 	sess           *sessions
+	pending        pendingLogins
 	loginByAccount *limiter
 	loginByAddr    *limiter
 }
@@ -72,7 +73,10 @@ func (s *Server) now() time.Time { return s.cfg.App.Issuer.Now() }
 // Sweep ends expired citizen sessions and locks their wallets; the server
 // calls it every minute so an idle session's keys leave memory on time even
 // if no request comes.
-func (s *Server) Sweep() { s.sess.sweep() }
+func (s *Server) Sweep() {
+	s.sess.sweep()
+	s.pending.sweep(s.now())
+}
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }

@@ -1,0 +1,182 @@
+package web
+
+import (
+	"errors"
+	"html/template"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/espai/espai/internal/mfa"
+	"github.com/espai/espai/internal/qrpayload"
+	"github.com/espai/espai/wallet"
+	"github.com/gin-gonic/gin"
+)
+
+// Second step of a login with a second factor: the passphrase opened the
+// wallet, which stays here (not a session: no page is reachable) until the
+// code from the citizen's app is checked, for at most pendingLoginFor.
+const (
+	mfaCookie       = "espai_mfa"
+	pendingLoginFor = 5 * time.Minute
+)
+
+type pendingLogin struct {
+	wallet  *wallet.Session
+	device  string
+	csrf    string
+	created time.Time
+}
+
+type pendingLogins struct {
+	mu sync.Mutex
+	m  map[string]*pendingLogin
+}
+
+func (p *pendingLogins) add(pl *pendingLogin) string {
+	id := randomToken()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = map[string]*pendingLogin{}
+	}
+	p.m[id] = pl
+	return id
+}
+
+func (p *pendingLogins) get(id string, now time.Time) (*pendingLogin, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pl, ok := p.m[id]
+	if ok && now.Sub(pl.created) > pendingLoginFor {
+		pl.wallet.Lock()
+		delete(p.m, id)
+		return nil, false
+	}
+	return pl, ok
+}
+
+// drop forgets a pending login; lock also locks its wallet (abandoned).
+func (p *pendingLogins) drop(id string, lock bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pl, ok := p.m[id]; ok {
+		if lock {
+			pl.wallet.Lock()
+		}
+		delete(p.m, id)
+	}
+}
+
+func (p *pendingLogins) sweep(now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for id, pl := range p.m {
+		if now.Sub(pl.created) > pendingLoginFor {
+			pl.wallet.Lock()
+			delete(p.m, id)
+		}
+	}
+}
+
+// askCode holds the unlocked wallet and asks for the second factor.
+func (s *Server) askCode(c *gin.Context, ws *wallet.Session, device string) {
+	pl := &pendingLogin{wallet: ws, device: device, csrf: randomToken(), created: s.now()}
+	id := s.pending.add(pl)
+	s.setCookie(c, mfaCookie, id, int(pendingLoginFor/time.Second))
+	s.setCookie(c, preAuthCookie, "", -1)
+	s.showCode(c, http.StatusOK, pl, "")
+}
+
+func (s *Server) showCode(c *gin.Context, code int, pl *pendingLogin, errKey string) {
+	lang := langOf(c)
+	d := loginData{}
+	if errKey != "" {
+		d.Error = translator(lang).T(errKey)
+	}
+	p := page{T: translator(lang), Lang: lang, Langs: languages, Title: translator(lang).T("mfa.title"), CSRF: pl.csrf, Data: d}
+	c.Header("Cache-Control", "no-store")
+	c.HTML(code, "login_code", p)
+}
+
+// loginCode checks the second factor and starts the session. Wrong codes
+// count against the account and address like wrong passphrases.
+func (s *Server) loginCode(c *gin.Context) {
+	id, _ := c.Cookie(mfaCookie)
+	pl, ok := s.pending.get(id, s.now())
+	if !ok || !tokensEqual(pl.csrf, c.PostForm("csrf")) {
+		s.showLogin(c, http.StatusForbidden, "mfa.expired", "")
+		return
+	}
+	citizen := pl.wallet.CitizenID()
+	addrKey, acctKey := "addr:"+c.ClientIP(), "acct:"+citizen
+	if s.loginByAddr.blocked(addrKey) || s.loginByAccount.blocked(acctKey) {
+		s.pending.drop(id, true)
+		s.setCookie(c, mfaCookie, "", -1)
+		s.showLogin(c, http.StatusTooManyRequests, "login.limited", "")
+		return
+	}
+	if err := s.cfg.App.MFA.Verify(c.Request.Context(), citizen, c.PostForm("code")); err != nil {
+		if !errors.Is(err, mfa.ErrWrongCode) {
+			s.cfg.Log.Error("second factor check failed", "err", err.Error())
+		}
+		s.loginByAddr.fail(addrKey)
+		s.loginByAccount.fail(acctKey)
+		s.showCode(c, http.StatusUnauthorized, pl, "mfa.wrong")
+		return
+	}
+	s.pending.drop(id, false)
+	s.setCookie(c, mfaCookie, "", -1)
+	s.startSession(c, pl.wallet, pl.device, "passphrase+totp")
+}
+
+// Settings: turning the second factor on (scan, confirm with a code) and off.
+
+func (s *Server) mountMFASettings(g gin.IRouter) {
+	g.POST("/settings/mfa/begin", s.mfaBegin)
+	g.POST("/settings/mfa/confirm", s.mfaConfirm)
+	g.POST("/settings/mfa/disable", s.mfaDisable)
+}
+
+func (s *Server) mfaBegin(c *gin.Context) {
+	cs := citizenOf(c)
+	e, err := s.cfg.App.MFA.Begin(c.Request.Context(), cs.Citizen)
+	if err != nil {
+		s.settingsPage(c, http.StatusConflict, translator(langOf(c)).T("mfa.already"))
+		return
+	}
+	code, err := qrpayload.Encode(e.URL)
+	if err != nil {
+		s.fail500(c, cs, err)
+		return
+	}
+	s.render(c, http.StatusOK, "mfa_enrol", "mfa.title", "settings", cs, map[string]any{"Secret": e.Secret, "QR": template.HTML(code.SVG())})
+}
+
+func (s *Server) mfaConfirm(c *gin.Context) {
+	cs := citizenOf(c)
+	tr := translator(langOf(c))
+	if err := s.cfg.App.MFA.Confirm(c.Request.Context(), cs.Citizen, c.PostForm("code")); err != nil {
+		s.settingsPage(c, http.StatusBadRequest, tr.T("mfa.notconfirmed"))
+		return
+	}
+	_, _ = cs.Wallet.RecordEvent(c.Request.Context(), wallet.Event{Kind: eventMFAEnabled, Actor: wallet.ActorCitizen})
+	s.settingsPage(c, http.StatusOK, tr.T("mfa.enabled"))
+}
+
+func (s *Server) mfaDisable(c *gin.Context) {
+	cs := citizenOf(c)
+	tr := translator(langOf(c))
+	if err := s.cfg.App.MFA.Disable(c.Request.Context(), cs.Citizen, c.PostForm("code"), false); err != nil {
+		s.settingsPage(c, http.StatusBadRequest, tr.T("mfa.wrong"))
+		return
+	}
+	_, _ = cs.Wallet.RecordEvent(c.Request.Context(), wallet.Event{Kind: eventMFADisabled, Actor: wallet.ActorCitizen})
+	s.settingsPage(c, http.StatusOK, tr.T("mfa.disabled"))
+}
+
+// Activity events of the second factor.
+const (
+	eventMFAEnabled  wallet.EventKind = "second_factor_on"
+	eventMFADisabled wallet.EventKind = "second_factor_off"
+)
