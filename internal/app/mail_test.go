@@ -6,14 +6,15 @@ import (
 	"log"
 	"mime"
 	"net"
+	netmail "net/mail"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	gosmtp "github.com/emersion/go-smtp"
 	"github.com/espai/espai/internal/mail"
 	"github.com/espai/espai/internal/tracking"
-	gosmtp "github.com/emersion/go-smtp"
 )
 
 // inbox is a real SMTP server on 127.0.0.1 that keeps what it receives.
@@ -67,17 +68,15 @@ func startInbox(t *testing.T) (*inbox, string) {
 }
 
 func subjectOf(t *testing.T, msg string) string {
-	for _, line := range strings.Split(msg, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "Subject: "); ok {
-			s, err := new(mime.WordDecoder).DecodeHeader(v)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		}
+	m, err := netmail.ReadMessage(strings.NewReader(msg))
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no subject")
-	return ""
+	s, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func TestNotificationAlertsByEmail(t *testing.T) {
