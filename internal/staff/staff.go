@@ -1,14 +1,18 @@
 // Package staff holds the accounts of administration staff: who they are,
 // which administration they belong to, and their roles (issuer, verifier,
-// auditor, admin). Staff authenticate to the HTTP API with a bearer token;
-// only the token's SHA-256 hash is stored, so the database alone does not let
-// anyone act as staff.
+// auditor, admin, services). Systems authenticate to the HTTP API with a
+// bearer token; only the token's SHA-256 hash is stored, so the database
+// alone does not let anyone act as staff. People sign in to the web consoles
+// with a login name and a password, stored as an Argon2id hash.
 //
 // # Security
 //
 // Tokens are 256 random bits (base64url). Lookups compare hashes, so timing
 // reveals nothing useful about a token. A staff member of one administration
-// can act only for that administration; auditors read only.
+// can act only for that administration; auditors read only. Console
+// passwords are Argon2id (19 MiB, 2 passes, 16-byte salt); an unknown login
+// name costs the same as a wrong password. Rate limiting of console logins is
+// the web layer's.
 //
 // # Caveats
 //
@@ -17,9 +21,11 @@
 package staff
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -29,6 +35,7 @@ import (
 	"slices"
 	"time"
 
+	"golang.org/x/crypto/argon2"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 )
@@ -60,6 +67,7 @@ var (
 var (
 	bucketMeta     = []byte("staff_meta")
 	bucketAccounts = []byte("staff_accounts") // token hash -> Account
+	bucketLogins   = []byte("staff_logins")   // login name -> loginRecord
 	keySchema      = []byte("schema")
 )
 
@@ -69,6 +77,7 @@ type Account struct {
 	Admin   string    `json:"admin"` // administration id
 	Roles   []string  `json:"roles"`
 	Created time.Time `json:"created"`
+	Login   string    `json:"login,omitempty"` // console login name, when the account has one
 }
 
 // Has reports whether the account has role.
@@ -108,7 +117,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("open staff database: %w", err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketAccounts} {
+		for _, b := range [][]byte{bucketMeta, bucketAccounts, bucketLogins} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -163,6 +172,7 @@ func (s *Store) AddWithToken(_ context.Context, a Account, tok string) error {
 				return err
 			}
 			if old.Name == a.Name && old.Admin == a.Admin && slices.Equal(old.Roles, a.Roles) {
+				// The same account again (demo seeding is idempotent).
 				return nil
 			}
 			return fmt.Errorf("%w: token already in use", ErrInvalid)
@@ -208,4 +218,117 @@ func Authorize(a *Account, role, admin string) error {
 		return fmt.Errorf("%w: %s acts for %s, not %s", ErrForbidden, a.Name, a.Admin, admin)
 	}
 	return nil
+}
+
+// Console logins: staff sign in to the web consoles with a login name and a
+// password (Argon2id, OWASP parameters: 19 MiB, 2 passes), separate from
+// citizens and from the API's bearer tokens.
+
+// ErrBadLogin means the login name or the password is wrong.
+var ErrBadLogin = errors.New("staff: wrong login or password")
+
+var loginRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,62}[a-z0-9]$`)
+
+// MinPassword is the shortest password accepted.
+const MinPassword = 12
+
+type loginRecord struct {
+	Account []byte `json:"account"` // token hash: the key of the account
+	Salt    []byte `json:"salt"`
+	Hash    []byte `json:"hash"`
+	Time    uint32 `json:"t"`
+	Memory  uint32 `json:"m"`
+}
+
+const (
+	pwTime   = 2
+	pwMemory = 19 * 1024
+)
+
+func passwordHash(password string, salt []byte, t, m uint32) []byte {
+	return argon2.IDKey([]byte(password), salt, t, m, 1, 32)
+}
+
+// SetLogin gives the account of token tok a console login name and password
+// (replacing an earlier password of the same login).
+func (s *Store) SetLogin(_ context.Context, tok, login, password string) error {
+	if !loginRE.MatchString(login) {
+		return fmt.Errorf("%w: login %q: 3-64 lower-case letters, digits, . _ -", ErrInvalid, login)
+	}
+	if len([]rune(password)) < MinPassword {
+		return fmt.Errorf("%w: password shorter than %d characters", ErrInvalid, MinPassword)
+	}
+	salt := make([]byte, 16)
+	_, _ = rand.Read(salt)
+	rec := loginRecord{Account: hashToken(tok), Salt: salt, Hash: passwordHash(password, salt, pwTime, pwMemory), Time: pwTime, Memory: pwMemory}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bucketAccounts).Get(rec.Account)
+		if raw == nil {
+			return fmt.Errorf("%w: no account with that token", ErrInvalid)
+		}
+		if old := tx.Bucket(bucketLogins).Get([]byte(login)); old != nil {
+			var o loginRecord
+			if err := json.Unmarshal(old, &o); err != nil {
+				return err
+			}
+			if !bytes.Equal(o.Account, rec.Account) {
+				return fmt.Errorf("%w: login %q belongs to another account", ErrInvalid, login)
+			}
+		}
+		var a Account
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return err
+		}
+		a.Login = login
+		acct, err := json.Marshal(a)
+		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketAccounts).Put(rec.Account, acct); err != nil {
+			return err
+		}
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketLogins).Put([]byte(login), b)
+	})
+}
+
+// dummySalt makes a wrong login name cost as much as a wrong password.
+var dummySalt = make([]byte, 16)
+
+// Login checks a console login name and password.
+func (s *Store) Login(_ context.Context, login, password string) (*Account, error) {
+	var rec *loginRecord
+	err := s.db.View(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bucketLogins).Get([]byte(login))
+		if raw == nil {
+			return nil
+		}
+		rec = new(loginRecord)
+		return json.Unmarshal(raw, rec)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
+		passwordHash(password, dummySalt, pwTime, pwMemory)
+		return nil, ErrBadLogin
+	}
+	if subtle.ConstantTimeCompare(passwordHash(password, rec.Salt, rec.Time, rec.Memory), rec.Hash) != 1 {
+		return nil, ErrBadLogin
+	}
+	var a Account
+	err = s.db.View(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bucketAccounts).Get(rec.Account)
+		if raw == nil {
+			return ErrBadLogin
+		}
+		return json.Unmarshal(raw, &a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
 }

@@ -51,3 +51,49 @@ func TestAccounts(t *testing.T) {
 		t.Errorf("token reuse for another account: %v", err)
 	}
 }
+
+func TestConsoleLogin(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), "web.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	a := Account{Name: "Núria Roca", Admin: "ajuntament-girona", Roles: []string{RoleIssuer}}
+	if err := s.AddWithToken(ctx, a, "token-of-nuria-roca"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddWithToken(ctx, Account{Name: "Pere Vila", Admin: "ajuntament-girona", Roles: []string{RoleVerifier}}, "token-of-pere-vila"); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []struct{ tok, login, pw string }{
+		{"token-of-nuria-roca", "Nuria", "a long enough password"},      // upper case
+		{"token-of-nuria-roca", "nuria.roca", "short"},                  // too short
+		{"no-such-token-here", "nuria.roca", "a long enough password"},  // no account
+		{"token-of-nuria-roca", "n", "a long enough password"},          // too short a login
+		{"token-of-nuria-roca", "nuria roca", "a long enough password"}, // space
+	} {
+		if err := s.SetLogin(ctx, bad.tok, bad.login, bad.pw); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("%+v: %v", bad, err)
+		}
+	}
+	if err := s.SetLogin(ctx, "token-of-nuria-roca", "nuria.roca", "padró de Girona 2026"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetLogin(ctx, "token-of-pere-vila", "nuria.roca", "another password here"); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("a login taken from another account: %v", err)
+	}
+	got, err := s.Login(ctx, "nuria.roca", "padró de Girona 2026")
+	if err != nil || got.Name != a.Name || got.Login != "nuria.roca" || !got.Has(RoleIssuer) {
+		t.Fatalf("login: %+v %v", got, err)
+	}
+	for _, c := range [][2]string{{"nuria.roca", "padró de girona 2026"}, {"nuria.roca", ""}, {"pere.vila", "padró de Girona 2026"}, {"", ""}} {
+		if _, err := s.Login(ctx, c[0], c[1]); !errors.Is(err, ErrBadLogin) {
+			t.Fatalf("%q: %v", c, err)
+		}
+	}
+	// The token still works for the API and names the same account.
+	if acct, err := s.Authenticate(ctx, "token-of-nuria-roca"); err != nil || acct.Login != "nuria.roca" {
+		t.Fatalf("token after SetLogin: %+v %v", acct, err)
+	}
+}

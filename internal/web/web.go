@@ -38,6 +38,7 @@ type Server struct {
 
 	sess           *sessions
 	pending        pendingLogins
+	consoles       staffSessions
 	loginByAccount *limiter
 	loginByAddr    *limiter
 }
@@ -65,6 +66,7 @@ func New(cfg Config) *Server {
 	}
 	ledgerhttp.Register(s.engine.Group("/ledger"), cfg.App.Ledger, anchors...)
 	s.mountCitizen(s.engine)
+	s.mountConsole(s.engine)
 	return s
 }
 
@@ -76,6 +78,7 @@ func (s *Server) now() time.Time { return s.cfg.App.Issuer.Now() }
 func (s *Server) Sweep() {
 	s.sess.sweep()
 	s.pending.sweep(s.now())
+	s.consoles.sweep(s.now())
 }
 
 // ServeHTTP implements http.Handler.
