@@ -72,7 +72,10 @@ func (a *App) record(ctx context.Context, citizen string, e ledger.Entry, doc Do
 		e.Time = a.now().UTC().Truncate(time.Millisecond)
 	}
 	doc.Version, doc.Kind, doc.Time, doc.Citizen, doc.Administration = 1, e.Kind.String(), e.Time, citizen, e.Administration
-	doc.Source, doc.Purpose, doc.LegalBasis, doc.CredentialType = e.Source, e.Purpose, e.LegalBasis, e.CredentialType
+	doc.Source, doc.Purpose, doc.LegalBasis = e.Source, e.Purpose, e.LegalBasis
+	if e.CredentialType != "" {
+		doc.CredentialType = e.CredentialType
+	}
 	docRaw, err := json.Marshal(doc)
 	if err != nil {
 		return nil, err

@@ -1,15 +1,76 @@
 package web
 
 import (
+	"context"
 	"net/http"
+	"sort"
 
+	"github.com/espai/espai/internal/app"
+	"github.com/espai/espai/internal/trust"
 	"github.com/gin-gonic/gin"
 )
 
+// The Via Oberta form of the verifier console: query another
+// administration's register about a citizen, for one of the staff's
+// administration's registered purposes.
 func (s *Server) mountExchangeConsole(g gin.IRouter) {
-	g.GET("", s.consoleExchangeHome)
+	g.GET("", s.consoleExchangeForm)
+	g.POST("", s.consoleExchange)
 }
 
-func (s *Server) consoleExchangeHome(c *gin.Context) {
-	s.renderConsole(c, http.StatusOK, "console_exchange", "console.exchange", "exchange", nil)
+// ownPurposes lists the registered purposes of an administration.
+func (s *Server) ownPurposes(ctx context.Context, admin string) ([]trust.Purpose, error) {
+	tl, err := s.cfg.App.Trust.TrustList(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e, ok := tl.Entity(s.cfg.App.Issuer.DID(admin))
+	if !ok {
+		return nil, nil
+	}
+	return e.Purposes, nil
+}
+
+type exchangeView struct {
+	Purposes []trust.Purpose
+	Citizen  string
+	Purpose  string
+	Error    string
+	Answer   *app.ExchangeAnswer
+	Source   string
+	Claims   []claimRow
+}
+
+func (s *Server) consoleExchangeForm(c *gin.Context) {
+	s.renderExchange(c, http.StatusOK, exchangeView{})
+}
+
+func (s *Server) renderExchange(c *gin.Context, code int, v exchangeView) {
+	ps, err := s.ownPurposes(c.Request.Context(), consoleOf(c).Account.Admin)
+	if err != nil {
+		s.cfg.Log.Error("trust list", "err", err.Error())
+	}
+	v.Purposes = ps
+	s.renderConsole(c, code, "console_exchange", "console.exchange", "exchange", v)
+}
+
+func (s *Server) consoleExchange(c *gin.Context) {
+	ss := consoleOf(c)
+	v := exchangeView{Citizen: c.PostForm("citizen"), Purpose: c.PostForm("purpose")}
+	id, err := citizenID(v.Citizen)
+	if err == nil {
+		v.Answer, err = s.cfg.App.Exchange(c.Request.Context(), app.ExchangeQuery{Requester: ss.Account.Admin, Purpose: v.Purpose, Citizen: id})
+	}
+	if err != nil {
+		code, body := statusOf(err)
+		v.Error = body.Message
+		s.renderExchange(c, code, v)
+		return
+	}
+	v.Source = s.adminNames(c.Request.Context())[v.Answer.Source]
+	for k, val := range v.Answer.Claims {
+		v.Claims = append(v.Claims, claimRow{Name: k, Value: claimText(val)})
+	}
+	sort.Slice(v.Claims, func(i, j int) bool { return v.Claims[i].Name < v.Claims[j].Name })
+	s.renderExchange(c, http.StatusOK, v)
 }

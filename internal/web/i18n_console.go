@@ -3,6 +3,7 @@ package web
 func init() {
 	addMessages(map[string]map[string]string{
 		"ca": {
+			"exchange.help": "Consulta, per a una finalitat registrada de la teva administració, les dades que té el registre d'una altra administració. La consulta queda al registre públic i la persona la veu al seu espai.", "exchange.purpose": "Finalitat", "exchange.submit": "Consulta", "exchange.recorded": "Només es tornen les dades que cobreix la finalitat.", "exchange.nopurposes": "La teva administració no té cap finalitat registrada per consultar dades.", "exchange.answer": "Resposta", "exchange.source": "Registre consultat", "exchange.entry": "Entrada al registre públic",
 			"console.brand": "Espai · Consola de l'administració", "console.menu": "Consola", "console.home": "Inici", "console.footer": "consola del personal de les administracions",
 			"console.title": "Què vols fer?", "console.login": "Accés del personal", "console.loginname": "Nom d'usuari", "console.password": "Contrasenya",
 			"console.loginhelp": "Accés per al personal de les administracions. Els ciutadans entren pel seu espai.", "console.failed": "El nom d'usuari o la contrasenya no són correctes.",
@@ -16,6 +17,7 @@ func init() {
 			"console.admin": "Personal", "console.adminhelp": "Comptes i rols del personal de la teva administració.",
 		},
 		"es": {
+			"exchange.help": "Consulta, para una finalidad registrada de tu administración, los datos que tiene el registro de otra administración. La consulta queda en el registro público y la persona la ve en su espacio.", "exchange.purpose": "Finalidad", "exchange.submit": "Consulta", "exchange.recorded": "Solo se devuelven los datos que cubre la finalidad.", "exchange.nopurposes": "Tu administración no tiene ninguna finalidad registrada para consultar datos.", "exchange.answer": "Respuesta", "exchange.source": "Registro consultado", "exchange.entry": "Entrada en el registro público",
 			"console.brand": "Espai · Consola de la administración", "console.menu": "Consola", "console.home": "Inicio", "console.footer": "consola del personal de las administraciones",
 			"console.title": "¿Qué quieres hacer?", "console.login": "Acceso del personal", "console.loginname": "Nombre de usuario", "console.password": "Contraseña",
 			"console.loginhelp": "Acceso para el personal de las administraciones. La ciudadanía entra por su espacio.", "console.failed": "El nombre de usuario o la contraseña no son correctos.",
@@ -29,6 +31,7 @@ func init() {
 			"console.admin": "Personal", "console.adminhelp": "Cuentas y roles del personal de tu administración.",
 		},
 		"en": {
+			"exchange.help": "For one of your administration's registered purposes, query the data another administration's register holds. The query goes on the public ledger and the person sees it in their space.", "exchange.purpose": "Purpose", "exchange.submit": "Query", "exchange.recorded": "Only the data the purpose covers is returned.", "exchange.nopurposes": "Your administration has no registered purpose to query data for.", "exchange.answer": "Answer", "exchange.source": "Register queried", "exchange.entry": "Public ledger entry",
 			"console.brand": "Espai · Administration console", "console.menu": "Console", "console.home": "Home", "console.footer": "console for administration staff",
 			"console.title": "What do you want to do?", "console.login": "Staff sign-in", "console.loginname": "User name", "console.password": "Password",
 			"console.loginhelp": "For administration staff. Citizens sign in to their own space.", "console.failed": "The user name or the password is wrong.",

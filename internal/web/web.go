@@ -59,6 +59,7 @@ func New(cfg Config) *Server {
 	s.mountIssuerPublic(s.engine)
 	s.mountIssuerAPI(s.engine)
 	s.mountTrackingAPI(s.engine)
+	s.mountExchangeAPI(s.engine)
 	s.mountVerifier(s.engine)
 	var anchors []ledgerhttp.AnchorStatus
 	if cfg.Anchors != nil {
