@@ -33,11 +33,12 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
-	"golang.org/x/crypto/argon2"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+	"golang.org/x/crypto/argon2"
 )
 
 // Roles.
@@ -331,4 +332,65 @@ func (s *Store) Login(_ context.Context, login, password string) (*Account, erro
 		return nil, err
 	}
 	return &a, nil
+}
+
+// List returns the accounts of one administration, by name.
+func (s *Store) List(_ context.Context, admin string) ([]Account, error) {
+	var out []Account
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketAccounts).ForEach(func(_, v []byte) error {
+			var a Account
+			if err := json.Unmarshal(v, &a); err != nil {
+				return err
+			}
+			if a.Admin == admin {
+				out = append(out, a)
+			}
+			return nil
+		})
+	})
+	slices.SortFunc(out, func(a, b Account) int { return strings.Compare(a.Name, b.Name) })
+	return out, err
+}
+
+// AddWithLogin creates an account with a console login in one transaction
+// (nothing is created when any part is invalid or the login is taken) and
+// returns its new API token (shown once).
+func (s *Store) AddWithLogin(_ context.Context, a Account, login, password string) (string, error) {
+	if err := a.Validate(); err != nil {
+		return "", err
+	}
+	if !loginRE.MatchString(login) {
+		return "", fmt.Errorf("%w: login %q: 3-64 lower-case letters, digits, . _ -", ErrInvalid, login)
+	}
+	if len([]rune(password)) < MinPassword {
+		return "", fmt.Errorf("%w: password shorter than %d characters", ErrInvalid, MinPassword)
+	}
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	tok := base64.RawURLEncoding.EncodeToString(b)
+	salt := make([]byte, 16)
+	_, _ = rand.Read(salt)
+	rec := loginRecord{Account: hashToken(tok), Salt: salt, Hash: passwordHash(password, salt, pwTime, pwMemory), Time: pwTime, Memory: pwMemory}
+	if a.Created.IsZero() {
+		a.Created = time.Now().UTC()
+	}
+	a.Login = login
+	return tok, s.db.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketLogins).Get([]byte(login)) != nil {
+			return fmt.Errorf("%w: login %q is taken", ErrInvalid, login)
+		}
+		acct, err := json.Marshal(a)
+		if err != nil {
+			return err
+		}
+		lr, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketAccounts).Put(rec.Account, acct); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketLogins).Put([]byte(login), lr)
+	})
 }
