@@ -142,7 +142,7 @@ func (s *Server) requireConsole(role string) gin.HandlerFunc {
 		}
 		c.Set(ctxConsole, ss)
 		if role != "" && !ss.Account.Has(role) {
-			s.renderConsole(c, http.StatusForbidden, "console_error", "console.forbidden", "", translator(langOf(c)).T("console.forbiddenhelp"))
+			s.renderConsole(c, http.StatusForbidden, "console_denied", "console.forbidden", "", translator(langOf(c)).T("console.forbiddenhelp"))
 			c.Abort()
 			return
 		}
