@@ -20,6 +20,7 @@ func issuerCommands() []command {
 		{name: "reinstate", summary: "lift a suspension (--credential ID --reason TEXT)", run: runStatusChange(issuer.StatusValid)},
 		{name: "rotate-key", summary: "rotate an administration's signing keys (--admin ID)", run: runRotateKey},
 		{name: "admins", summary: "list the onboarded administrations", run: runAdmins},
+		{name: "onboard", summary: "onboard an administration from a JSON file (--file)", run: runOnboard},
 	}
 }
 

@@ -46,7 +46,8 @@ func commands() []command {
 		{name: "register", summary: "Via Oberta registers: search citizens, list quarantined records", sub: registerCommands()},
 		{name: "ledger", summary: "transparency ledger: checkpoint, key, entry, prove, consistency, anchors, verify-receipt", sub: ledgerCommands()},
 		{name: "audit", summary: "audit verify: recompute the ledger, check checkpoints and chain anchors", sub: auditCommands()},
-		{name: "issuer", summary: "issuer administration: list, revoke, suspend, reinstate, rotate-key, admins", sub: issuerCommands()},
+		{name: "issuer", summary: "issuer administration: list, revoke, suspend, reinstate, rotate-key, admins, onboard", sub: issuerCommands()},
+		{name: "staff", summary: "staff accounts: add, list", sub: staffCommands()},
 	}
 }
 
