@@ -27,7 +27,6 @@ func serveClock(t *testing.T) (*httptest.Server, *Server, *clock) {
 	return ts, s, clk
 }
 
-var notifLinkRE = regexp.MustCompile(`href="/notifications/([0-9a-f-]{36})"`)
 
 func TestProceduresAndNotificationsOverHTTP(t *testing.T) {
 	ts, _, clk := serveClock(t)

@@ -1,0 +1,426 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// The browser tests drive Debian's Chromium, headless, through chromedp:
+// one browser per test, pages one after the other in a phone-sized tab.
+// Each page visited is checked with axe-core (testdata/axe) for WCAG 2.1 A
+// and AA, its console is watched for Content Security Policy violations and
+// uncaught exceptions, and the journeys keep a PNG screenshot of each page
+// under $ESPAI_ARTIFACTS/screenshots (default testdata/artifacts at the
+// repository root, which git ignores).
+//
+// Without Chromium the tests skip, unless ESPAI_REQUIRE_CHROMIUM=1 (as in
+// `make test`, which installs it): then they fail.
+
+// A phone: the viewport of the journeys.
+const (
+	phoneWidth, phoneHeight = 390, 844
+	phoneUA                 = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36"
+	// stepTimeout bounds one browser step, so that a hang fails the test
+	// with the step's name instead of reaching the package timeout.
+	stepTimeout = 20 * time.Second
+)
+
+// chromiumPath finds Debian's Chromium on PATH.
+func chromiumPath() (string, bool) {
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// noChromium skips the test, or fails it under ESPAI_REQUIRE_CHROMIUM=1.
+func noChromium(t *testing.T) {
+	t.Helper()
+	msg := "no chromium or chromium-browser on PATH: install Debian's chromium (apt-get install chromium; `make test` does) to run the browser tests"
+	if os.Getenv("ESPAI_REQUIRE_CHROMIUM") == "1" {
+		t.Fatal(msg + " (ESPAI_REQUIRE_CHROMIUM=1)")
+	}
+	t.Skip(msg)
+}
+
+// chrome is the test's headless Chromium.
+type chrome struct {
+	ctx     context.Context
+	done    chan struct{} // closed when the browser has started, or failed to
+	err     error
+	missing bool // no Chromium on this machine
+}
+
+// newChrome starts one headless Chromium for the test, in the background
+// (it takes a second or two, while the test builds its deployment), and
+// closes it when the test ends. Without Chromium, the test skips (or fails)
+// at its first tab.
+func newChrome(t *testing.T) *chrome {
+	t.Helper()
+	c := &chrome{done: make(chan struct{})}
+	path, ok := chromiumPath()
+	if !ok {
+		c.missing = true
+		close(c.done)
+		return c
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(t.TempDir()),
+		// Tests run as root in CI, where Chromium's sandbox cannot start;
+		// the browser only loads this test's own pages on 127.0.0.1.
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		// The machine has no network but loopback: keep Chromium from
+		// reaching out (updates, QUIC probes, field trials).
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("no-pings", true),
+		chromedp.Flag("lang", "ca"),
+		chromedp.Flag("accept-lang", "ca-ES,ca"),
+		chromedp.WindowSize(phoneWidth, phoneHeight),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	c.ctx = ctx
+	t.Cleanup(func() {
+		<-c.done // let a browser still starting finish before closing it
+		cancel()
+		cancelAlloc()
+	})
+	// The first Run starts the browser, with no deadline: a deadline on it
+	// would bound the browser's life.
+	go func() {
+		c.err = chromedp.Do(ctx)
+		close(c.done)
+	}()
+	return c
+}
+
+// ready waits until the browser has started.
+func (c *chrome) ready(t *testing.T) context.Context {
+	t.Helper()
+	<-c.done
+	if c.missing {
+		noChromium(t)
+	}
+	if c.err != nil {
+		t.Fatalf("start chromium: %v", c.err)
+	}
+	return c.ctx
+}
+
+// tab is one browser tab emulating a phone, with its checks.
+type tab struct {
+	t     *testing.T
+	ctx   context.Context
+	base  string
+	shots string  // screenshot directory of this test, "" for none
+	n     int     // screenshots taken
+	scale float64 // device pixels per CSS pixel
+
+	mu       sync.Mutex
+	problems []string // CSP violations and uncaught exceptions seen
+}
+
+// newTab opens a tab on the test's browser, emulating a phone of width×height
+// CSS pixels. A tab that keeps screenshots renders at 2 device pixels per
+// CSS pixel, for legible pictures; the others at 1, which is faster.
+func newTab(t *testing.T, browser *chrome, base string, width, height int64, screenshots bool) *tab {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser.ready(t))
+	t.Cleanup(cancel)
+	// Open the tab with no deadline: the first Run binds the tab's life to
+	// its context.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open a tab: %v", err)
+	}
+	tb := &tab{t: t, ctx: ctx, base: base, scale: 1}
+	if screenshots {
+		tb.shots, tb.scale = screenshotDir(t), 2
+	}
+	tb.resize(width, height)
+	tb.do("emulate a phone's browser",
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: phoneUA, AcceptLanguage: "ca-ES,ca"})
+			return err
+		}),
+	)
+	// axe-core in every document the tab loads, through the DevTools
+	// protocol, so the page's CSP stays as it is.
+	src, err := axeSource()
+	if err != nil {
+		t.Fatalf("axe-core: %v", err)
+	}
+	tb.do("add axe-core", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: src})
+		return err
+	}))
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.IsException() || strings.Contains(m.Text, "Content Security Policy") {
+				tb.mu.Lock()
+				tb.problems = append(tb.problems, fmt.Sprintf("%s %s:%d: %s", m.Type, m.URL, m.Line+1, m.Text))
+				tb.mu.Unlock()
+			}
+		}
+	}()
+	return tb
+}
+
+// resize emulates a phone screen of width×height CSS pixels, with touch.
+func (tb *tab) resize(width, height int64) {
+	tb.t.Helper()
+	tb.do(fmt.Sprintf("emulate a %dx%d phone", width, height),
+		chromedp.EmulateViewport(width, height, chromedp.EmulateScale(tb.scale), chromedp.EmulateMobile, chromedp.EmulateTouch))
+}
+
+// do runs browser steps, failing the test with the step's name.
+func (tb *tab) do(step string, actions ...chromedp.Action[chromedp.Void]) {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		tb.t.Fatalf("%s: %v", step, err)
+	}
+}
+
+// eval evaluates a JavaScript expression (awaiting a promise) and decodes
+// its value.
+func eval[T any](tb *tab, expr string) T {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		tb.t.Fatalf("evaluate %.60q: %v", expr, err)
+	}
+	return v
+}
+
+// open navigates to a path of the test server.
+func (tb *tab) open(path string) {
+	tb.t.Helper()
+	tb.do("open "+path, chromedp.Navigate(tb.base+path))
+}
+
+// follow taps an element that leads to another page (a link, a submit
+// button) and waits for that page.
+func (tb *tab) follow(sel string) {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout)
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Tap(chromedp.CSS(sel)))
+	if err != nil {
+		tb.t.Fatalf("tap %s: %v", sel, err)
+	}
+	if resp != nil && resp.Status >= 400 {
+		tb.t.Fatalf("tap %s: %s answered %d", sel, resp.URL, resp.Status)
+	}
+}
+
+// path is the path of the page shown.
+func (tb *tab) path() string {
+	tb.t.Helper()
+	return eval[string](tb, `location.pathname + location.search`)
+}
+
+// count is how many elements match a CSS selector.
+func (tb *tab) count(sel string) int {
+	tb.t.Helper()
+	return eval[int](tb, fmt.Sprintf(`document.querySelectorAll(%q).length`, sel))
+}
+
+// text is the text of the first element that matches a CSS selector.
+func (tb *tab) text(sel string) string {
+	tb.t.Helper()
+	return eval[string](tb, fmt.Sprintf(`(document.querySelector(%q) || {innerText: ""}).innerText`, sel))
+}
+
+// waitFor waits until a JavaScript condition holds.
+func (tb *tab) waitFor(what, cond string) {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		tb.t.Fatalf("wait for %s: %v", what, err)
+	}
+}
+
+// check runs the checks every page must pass: accessibility, no horizontal
+// scrolling, a clean console; and keeps a screenshot under name.
+func (tb *tab) check(name string) {
+	tb.t.Helper()
+	tb.consoleClean(name)
+	tb.accessible(name)
+	tb.fits(name)
+	if tb.shots != "" {
+		tb.screenshot(name)
+	}
+}
+
+func (tb *tab) consoleClean(name string) {
+	tb.t.Helper()
+	tb.mu.Lock()
+	problems := tb.problems
+	tb.problems = nil
+	tb.mu.Unlock()
+	for _, p := range problems {
+		tb.t.Errorf("%s: console: %s", name, p)
+	}
+}
+
+var axeSource = sync.OnceValues(func() (string, error) {
+	b, err := os.ReadFile(filepath.Join("testdata", "axe", "axe.min.js"))
+	return string(b), err
+})
+
+// axeTags are the rule sets run on every page: WCAG 2.0 and 2.1, A and AA.
+const axeRun = `axe.run(document, {
+	runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
+	resultTypes: ['violations'],
+}).then(r => r.violations.map(v => ({
+	id: v.id, impact: v.impact || '', help: v.help,
+	nodes: v.nodes.map(n => n.target.join(' ')),
+})))`
+
+type axeViolation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Nodes  []string `json:"nodes"`
+}
+
+// accessible runs axe-core on the page and fails on any serious or
+// critical WCAG 2.1 A/AA violation; lesser ones are logged.
+func (tb *tab) accessible(name string) {
+	tb.t.Helper()
+	if !eval[bool](tb, `typeof window.axe === 'object'`) {
+		tb.t.Fatalf("%s: axe-core is not in the page", name)
+	}
+	for _, v := range eval[[]axeViolation](tb, axeRun) {
+		msg := fmt.Sprintf("%s: axe %s (%s): %s; nodes: %s", name, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, " | "))
+		if v.Impact == "serious" || v.Impact == "critical" {
+			tb.t.Error(msg)
+		} else {
+			tb.t.Log(msg)
+		}
+	}
+}
+
+// overflowJS reports the page's width against the viewport's, and the
+// elements that stick out to the right.
+const overflowJS = `(() => {
+	const vw = Math.min(window.innerWidth, document.documentElement.clientWidth);
+	const out = [];
+	for (const el of document.body.querySelectorAll('*')) {
+		const r = el.getBoundingClientRect();
+		if (r.width > 0 && r.right > vw + 0.5 && out.length < 5) {
+			out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '') + ' right=' + Math.round(r.right));
+		}
+	}
+	return {scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, viewport: vw, wide: out};
+})()`
+
+type overflow struct {
+	ScrollWidth int      `json:"scrollWidth"`
+	InnerWidth  int      `json:"innerWidth"`
+	Viewport    int      `json:"viewport"`
+	Wide        []string `json:"wide"`
+}
+
+// fits fails when the page scrolls horizontally.
+func (tb *tab) fits(name string) {
+	tb.t.Helper()
+	o := eval[overflow](tb, overflowJS)
+	if o.ScrollWidth > o.InnerWidth || o.ScrollWidth > o.Viewport {
+		tb.t.Errorf("%s: scrolls horizontally: scrollWidth %d > innerWidth %d (viewport %d); too wide: %s",
+			name, o.ScrollWidth, o.InnerWidth, o.Viewport, strings.Join(o.Wide, ", "))
+		if tb.shots == "" {
+			tb.shots = screenshotDir(tb.t)
+			defer func() { tb.shots = "" }()
+		}
+		tb.screenshot(name + "-overflow")
+	}
+}
+
+// screenshot keeps a PNG of the whole page.
+func (tb *tab) screenshot(name string) {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		tb.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	tb.n++
+	file := filepath.Join(tb.shots, fmt.Sprintf("%02d-%s.png", tb.n, safeName(name)))
+	if err := os.WriteFile(file, png, 0o644); err != nil {
+		tb.t.Fatal(err)
+	}
+	tb.t.Logf("screenshot: %s", file)
+}
+
+var unsafeChars = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
+
+func safeName(s string) string { return strings.Trim(unsafeChars.ReplaceAllString(s, "-"), "-") }
+
+// screenshotDir is this test's screenshot directory, emptied first:
+// $ESPAI_ARTIFACTS/screenshots/<test>, by default under the repository's
+// testdata/artifacts.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	root := os.Getenv("ESPAI_ARTIFACTS")
+	if root == "" {
+		repo, err := repoRoot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		root = filepath.Join(repo, "testdata", "artifacts")
+	}
+	dir := filepath.Join(root, "screenshots", safeName(t.Name()))
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// repoRoot is the directory of go.mod above the test's directory.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the test directory")
+		}
+		dir = parent
+	}
+}
