@@ -59,17 +59,22 @@ type AuditReport struct {
 	AnchorsUnchecked int    `json:"anchors_unchecked"` // recorded, but no chain was given to check them
 	Problems         int    `json:"problems"`
 	FirstProblem     string `json:"first_problem,omitempty"`
-	Duration         string `json:"duration"`
+	// Failed counts the problems per check (the AuditCheck* names); empty
+	// when the audit passed.
+	Failed   map[string]int `json:"failed_checks,omitempty"`
+	Duration string         `json:"duration"`
 }
 
 // OK reports whether the audit found no problem.
 func (r *AuditReport) OK() bool { return r != nil && r.Problems == 0 }
 
-func (r *AuditReport) problem(format string, a ...any) {
+func (r *AuditReport) problem(check, format string, a ...any) {
 	if r.Problems == 0 {
 		r.FirstProblem = fmt.Sprintf(format, a...)
+		r.Failed = map[string]int{}
 	}
 	r.Problems++
+	r.Failed[check]++
 }
 
 // leafHasher is the optional capability of a source that stores leaf hashes
@@ -109,11 +114,11 @@ func Audit(ctx context.Context, src AuditSource, vkey string, chain ChainReader)
 	for i, n := range notes {
 		cp, err := openCheckpoint(n, v)
 		if err != nil {
-			rep.problem("checkpoint #%d: %v", i, err)
+			rep.problem(AuditCheckCheckpoints, "checkpoint #%d: %v", i, err)
 			continue
 		}
 		if len(sizes) > 0 && cp.Size <= sizes[len(sizes)-1] {
-			rep.problem("checkpoint of size %d follows size %d", cp.Size, sizes[len(sizes)-1])
+			rep.problem(AuditCheckCheckpoints, "checkpoint of size %d follows size %d", cp.Size, sizes[len(sizes)-1])
 			continue
 		}
 		cps[cp.Size] = cp
@@ -121,7 +126,7 @@ func Audit(ctx context.Context, src AuditSource, vkey string, chain ChainReader)
 	}
 	rep.Checkpoints = len(sizes)
 	if len(sizes) == 0 {
-		rep.problem("no valid checkpoint")
+		rep.problem(AuditCheckCheckpoints, "no valid checkpoint")
 		return rep, nil
 	}
 	latest := sizes[len(sizes)-1]
@@ -129,7 +134,7 @@ func Audit(ctx context.Context, src AuditSource, vkey string, chain ChainReader)
 	check := func(size uint64, root Hash) {
 		for next < len(sizes) && sizes[next] == size {
 			if want := cps[size].Root; want != root {
-				rep.problem("checkpoint of size %d: root %x, entries give %x", size, want[:], root[:])
+				rep.problem(AuditCheckTree, "checkpoint of size %d: root %x, entries give %x", size, want[:], root[:])
 			}
 			next++
 		}
@@ -148,22 +153,22 @@ func Audit(ctx context.Context, src AuditSource, vkey string, chain ChainReader)
 		var stored []Hash
 		if lh != nil {
 			if stored, err = lh.StoredLeafHashes(ctx, index, end); err != nil {
-				rep.problem("stored leaf hashes [%d, %d): %v", index, end, err)
+				rep.problem(AuditCheckLeafHashes, "stored leaf hashes [%d, %d): %v", index, end, err)
 				stored = nil
 			}
 		}
 		for _, e := range page {
 			if e.Index != index {
-				rep.problem("entry %d missing (next stored entry is %d)", index, e.Index)
+				rep.problem(AuditCheckEntries, "entry %d missing (next stored entry is %d)", index, e.Index)
 				return rep, nil // the tree cannot be recomputed past a gap
 			}
 			if _, err := ParseEntry(e.Data); err != nil {
-				rep.problem("entry %d: %v", index, err)
+				rep.problem(AuditCheckEntries, "entry %d: %v", index, err)
 			}
 			leaf := tlog.RecordHash(e.Data)
 			if i := index - pageStart; i < uint64(len(stored)) {
 				if stored[i] != leaf {
-					rep.problem("entry %d: stored leaf hash (as in its receipt) differs from the entry's hash", index)
+					rep.problem(AuditCheckLeafHashes, "entry %d: stored leaf hash (as in its receipt) differs from the entry's hash", index)
 				}
 			}
 			if err := cr.Append(leaf[:], nil); err != nil {
@@ -179,13 +184,13 @@ func Audit(ctx context.Context, src AuditSource, vkey string, chain ChainReader)
 			}
 		}
 		if len(page) == 0 || page[len(page)-1].Index < end-1 {
-			rep.problem("entry %d missing", index)
+			rep.problem(AuditCheckEntries, "entry %d missing", index)
 			return rep, nil
 		}
 	}
 	rep.Entries = index
 	if more, err := src.EntryRange(ctx, latest, latest+1); err == nil && len(more) > 0 {
-		rep.problem("entries beyond the latest checkpoint (size %d)", latest)
+		rep.problem(AuditCheckEntries, "entries beyond the latest checkpoint (size %d)", latest)
 	}
 	auditAnchors(ctx, rep, src, chain, cps)
 	return rep, nil
@@ -194,7 +199,7 @@ func Audit(ctx context.Context, src AuditSource, vkey string, chain ChainReader)
 func auditAnchors(ctx context.Context, rep *AuditReport, src AuditSource, chain ChainReader, cps map[uint64]Checkpoint) {
 	recs, err := src.AnchorRecords(ctx)
 	if err != nil {
-		rep.problem("anchor records: %v", err)
+		rep.problem(AuditCheckAnchors, "anchor records: %v", err)
 		return
 	}
 	claimed := map[uint64]AnchorRecord{}
@@ -202,9 +207,9 @@ func auditAnchors(ctx context.Context, rep *AuditReport, src AuditSource, chain 
 		cp, ok := cps[r.Size]
 		switch {
 		case !ok:
-			rep.problem("anchor record for size %d has no checkpoint", r.Size)
+			rep.problem(AuditCheckAnchors, "anchor record for size %d has no checkpoint", r.Size)
 		case cp.Root != r.Root:
-			rep.problem("anchor record for size %d names another root than its checkpoint", r.Size)
+			rep.problem(AuditCheckAnchors, "anchor record for size %d names another root than its checkpoint", r.Size)
 		}
 		switch r.Status {
 		case AnchorPending:
@@ -219,7 +224,7 @@ func auditAnchors(ctx context.Context, rep *AuditReport, src AuditSource, chain 
 	}
 	onChain, err := chain.AnchoredOnChain(ctx)
 	if err != nil {
-		rep.problem("read anchors from the chain: %v", err)
+		rep.problem(AuditCheckAnchors, "read anchors from the chain: %v", err)
 		return
 	}
 	seen := map[uint64]bool{}
@@ -227,11 +232,11 @@ func auditAnchors(ctx context.Context, rep *AuditReport, src AuditSource, chain 
 		seen[a.Size] = true
 		cp, ok := cps[a.Size]
 		if !ok {
-			rep.problem("chain anchors size %d (block %d), the log has no such checkpoint", a.Size, a.Block)
+			rep.problem(AuditCheckAnchors, "chain anchors size %d (block %d), the log has no such checkpoint", a.Size, a.Block)
 			continue
 		}
 		if cp.Root != a.Root {
-			rep.problem("chain anchors root %x for size %d (block %d), the log's checkpoint has %x", a.Root[:], a.Size, a.Block, cp.Root[:])
+			rep.problem(AuditCheckAnchors, "chain anchors root %x for size %d (block %d), the log's checkpoint has %x", a.Root[:], a.Size, a.Block, cp.Root[:])
 			continue
 		}
 		rep.AnchorsOnChain++
@@ -241,7 +246,7 @@ func auditAnchors(ctx context.Context, rep *AuditReport, src AuditSource, chain 
 	}
 	for size, r := range claimed {
 		if !seen[size] {
-			rep.problem("the log says size %d is anchored (%s, tx %s) but the chain has no such anchor", size, r.Status, r.TxHash)
+			rep.problem(AuditCheckAnchors, "the log says size %d is anchored (%s, tx %s) but the chain has no such anchor", size, r.Status, r.TxHash)
 		}
 	}
 }

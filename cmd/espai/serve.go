@@ -12,6 +12,7 @@ import (
 	"github.com/espai/espai/internal/app"
 	"github.com/espai/espai/internal/mail"
 	"github.com/espai/espai/internal/web"
+	"github.com/espai/espai/ledger"
 	"github.com/espai/espai/ledger/anchor"
 	"github.com/espai/espai/ledger/anchor/devchain"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -152,3 +153,9 @@ func startAnchoring(ctx context.Context, e *env, a *app.App, rpc, keyFile string
 type anchorStatus struct{ a *anchor.Anchorer }
 
 func (s *anchorStatus) Status(ctx context.Context) (any, error) { return s.a.Status(ctx) }
+
+// AnchoredOnChain lets the auditor console's "verify now" read the anchors
+// back from the chain.
+func (s *anchorStatus) AnchoredOnChain(ctx context.Context) ([]ledger.ChainAnchor, error) {
+	return s.a.AnchoredOnChain(ctx)
+}
