@@ -6,9 +6,10 @@ DATA     ?= ./espai-data
 ADDR     ?= 127.0.0.1:8080
 GOBIN    := $(shell $(GO) env GOPATH)/bin
 FUZZTIME ?= 30s
+LOADDATA ?= ./espai-loaddata
 PKGS     := ./...
 
-.PHONY: all build run test test-deps bench lint fuzz geth contracts clean
+.PHONY: all build run test test-deps bench load-pages lint fuzz geth contracts clean
 
 all: build
 
@@ -21,9 +22,10 @@ run: build
 
 ## test: the whole suite (race detector on), fuzz seeds included
 test: test-deps
-	ESPAI_REQUIRE_GETH=1 PATH="$(GOBIN):$$PATH" $(GO) test -race -timeout 30m -count=1 $(PKGS)
+	ESPAI_REQUIRE_GETH=1 ESPAI_REQUIRE_CHROMIUM=1 PATH="$(GOBIN):$$PATH" $(GO) test -race -timeout 30m -count=1 $(PKGS)
 
-## test-deps: install what tests need when it is missing (geth for the real-node anchoring test)
+## test-deps: install what tests need when it is missing (geth for the real-node anchoring test,
+## Debian's chromium for the browser tests)
 test-deps:
 	@scripts/test-deps.sh
 
@@ -31,6 +33,11 @@ test-deps:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS) | tee bench.out
 	@scripts/bench-table.sh bench.out
+	$(MAKE) load-pages
+
+## load-pages: 200 demo citizens browse their space for 30s; PASS when every page's server-side p99 < 50 ms
+load-pages:
+	$(GO) run ./cmd/espai-load --citizens 200 --duration 30s --data $(LOADDATA)
 
 ## lint: gofmt, go vet, staticcheck
 lint:

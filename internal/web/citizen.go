@@ -165,6 +165,7 @@ func (s *Server) startSession(c *gin.Context, ws *wallet.Session, device, method
 // requireCitizen loads the session; state-changing requests must carry its
 // CSRF token.
 func (s *Server) requireCitizen(c *gin.Context) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20) // every citizen form is small
 	id, err := c.Cookie(sessionCookie)
 	cs, ok := s.sess.get(id)
 	if err != nil || !ok {

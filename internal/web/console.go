@@ -124,6 +124,8 @@ func (s *Server) mountConsole(r *gin.Engine) {
 // state-changing requests must carry the session's CSRF token.
 func (s *Server) requireConsole(role string) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		// Forms are small; the scanner's image upload is the largest (8 MiB).
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 9<<20)
 		id, err := c.Cookie(consoleCookie)
 		ss, ok := s.consoles.get(id, s.now())
 		if err != nil || !ok {
