@@ -127,12 +127,13 @@ func (c *chrome) ready(t *testing.T) context.Context {
 
 // tab is one browser tab emulating a phone, with its checks.
 type tab struct {
-	t     *testing.T
-	ctx   context.Context
-	base  string
-	shots string  // screenshot directory of this test, "" for none
-	n     int     // screenshots taken
-	scale float64 // device pixels per CSS pixel
+	t       *testing.T
+	ctx     context.Context
+	base    string
+	shots   string  // screenshot directory of this test, "" for none
+	n       int     // screenshots taken
+	scale   float64 // device pixels per CSS pixel
+	desktop bool    // a desktop screen, not a phone
 
 	mu       sync.Mutex
 	problems []string // CSP violations and uncaught exceptions seen
@@ -143,21 +144,48 @@ type tab struct {
 // CSS pixel, for legible pictures; the others at 1, which is faster.
 func newTab(t *testing.T, browser *chrome, base string, width, height int64, screenshots bool) *tab {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(browser.ready(t))
+	return openTab(t, browser, base, tabOptions{width: width, height: height, screenshots: screenshots})
+}
+
+// tabOptions say what a tab emulates: a phone (default) or a desktop, in the
+// browser's default context or in a context of its own (own cookies and
+// storage: another person at another device).
+type tabOptions struct {
+	width, height int64
+	screenshots   bool
+	desktop       bool
+	isolated      bool
+}
+
+// desktopUA is the user agent of desktop tabs: staff at their desks.
+const desktopUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
+
+func openTab(t *testing.T, browser *chrome, base string, o tabOptions) *tab {
+	t.Helper()
+	var copts []chromedp.ContextOption
+	if o.isolated {
+		copts = append(copts, chromedp.WithNewBrowserContext())
+	}
+	ctx, cancel := chromedp.NewContext(browser.ready(t), copts...)
+	width, height, screenshots := o.width, o.height, o.screenshots
 	t.Cleanup(cancel)
 	// Open the tab with no deadline: the first Run binds the tab's life to
 	// its context.
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("open a tab: %v", err)
 	}
-	tb := &tab{t: t, ctx: ctx, base: base, scale: 1}
+	tb := &tab{t: t, ctx: ctx, base: base, scale: 1, desktop: o.desktop}
+	ua := phoneUA
+	if o.desktop {
+		ua = desktopUA
+	}
 	if screenshots {
 		tb.shots, tb.scale = screenshotDir(t), 2
 	}
 	tb.resize(width, height)
 	tb.do("emulate a phone's browser",
 		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-			_, err := chromedp.Call(ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: phoneUA, AcceptLanguage: "ca-ES,ca"})
+			_, err := chromedp.Call(ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: ua, AcceptLanguage: "ca-ES,ca"})
 			return err
 		}),
 	)
@@ -187,9 +215,14 @@ func newTab(t *testing.T, browser *chrome, base string, width, height int64, scr
 	return tb
 }
 
-// resize emulates a phone screen of width×height CSS pixels, with touch.
+// resize emulates a phone screen of width×height CSS pixels, with touch (or
+// a desktop screen, for desktop tabs).
 func (tb *tab) resize(width, height int64) {
 	tb.t.Helper()
+	if tb.desktop {
+		tb.do(fmt.Sprintf("emulate a %dx%d desktop", width, height), chromedp.EmulateViewport(width, height, chromedp.EmulateScale(tb.scale)))
+		return
+	}
 	tb.do(fmt.Sprintf("emulate a %dx%d phone", width, height),
 		chromedp.EmulateViewport(width, height, chromedp.EmulateScale(tb.scale), chromedp.EmulateMobile, chromedp.EmulateTouch))
 }

@@ -1,0 +1,163 @@
+package web
+
+import (
+	"bytes"
+	"context"
+
+	"image/png"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/espai/espai/internal/apptest"
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+)
+
+// TestBrowserWholeJourney is the product end to end, in two browser
+// contexts of one headless Chromium: a desktop at the Ajuntament de Girona
+// and Laia's phone, then the auditor's desktop. The clerk opens a request
+// for proof of residence; the phone reads the QR code off the clerk's screen
+// and opens it; Laia approves; the clerk's screen shows the verdict without
+// a click; Laia finds the exchange with its receipt verified; the auditor
+// verifies the ledger and sees the exchange counted.
+func TestBrowserWholeJourney(t *testing.T) {
+	browser := newChrome(t)
+	ts, _ := serve(t)
+
+	// The auditor's figures before.
+	auditor := openTab(t, browser, ts.URL, tabOptions{width: 1280, height: 900, screenshots: true, desktop: true, isolated: true})
+	auditor.consoleSignIn("elena.marti", "elena-demo-2026")
+	auditor.open("/console/audit/stats")
+	exchangesBefore := eval[int](auditor, `+document.querySelector('[data-chart="admin"]').dataset.total`)
+	consentsBefore := eval[int](auditor, `+document.querySelector('[data-consents-given]').dataset.consentsGiven`)
+
+	// The clerk opens a request from the school-admission template.
+	desk := openTab(t, browser, ts.URL, tabOptions{width: 1280, height: 900, screenshots: true, desktop: true, isolated: true})
+	desk.consoleSignIn("pere.vila", "pere-demo-2026")
+	desk.follow(`nav.menu a[href="/console/verifier"]`)
+	desk.check("staff-templates")
+	desk.follow(`li[data-purpose="preinscripcio-escolar"] form button[type=submit]`)
+	if desk.count(`#live[data-state="pending"]`) != 1 || desk.count("figure.qr svg") != 1 {
+		t.Fatalf("the request page shows no pending request with a QR code: %q", desk.text("main"))
+	}
+	desk.check("staff-request-qr")
+
+	// The phone reads the code on the clerk's screen.
+	ctx, cancel := context.WithTimeout(desk.ctx, stepTimeout)
+	shot, err := chromedp.Run(ctx, chromedp.ScreenshotScale(chromedp.CSS("figure.qr svg"), 2))
+	cancel()
+	if err != nil {
+		t.Fatalf("photograph the QR code: %v", err)
+	}
+	uri := decodeQR(t, shot)
+	if !strings.HasPrefix(uri, "openid4vp://") {
+		t.Fatalf("the QR code holds %q", uri)
+	}
+
+	phone := openTab(t, browser, ts.URL, tabOptions{width: phoneWidth, height: phoneHeight, screenshots: true, isolated: true})
+	phone.open("/login")
+	phone.signIn()
+	// The phone hands the openid4vp:// link to the wallet.
+	phone.open("/requests?uri=" + url.QueryEscape(uri))
+	if who := phone.text("main section"); !strings.Contains(who, "Ajuntament de Girona") || !strings.Contains(who, "Llei 12/2009") {
+		t.Fatalf("the phone does not show who asks and why: %q", who)
+	}
+	phone.check("phone-request")
+	phone.follow(`form[action="/requests/approve"] button[type=submit]`)
+	if phone.count(`[data-outcome="accepted"]`) != 1 {
+		t.Fatalf("not accepted on the phone: %q", phone.text("main"))
+	}
+	phone.check("phone-approved")
+
+	// The clerk's screen updates by itself.
+	desk.waitAcrossReloads("the verdict on the clerk's screen", `document.querySelector('section.verdict[data-outcome="accepted"]') !== null`)
+	if n, ok := desk.count(`li[data-check][data-ok="true"]`), desk.count(`li[data-check][data-ok="false"]`); n < 5 || ok != 0 {
+		t.Fatalf("verdict checks: %d passed, %d failed", n, ok)
+	}
+	if !strings.Contains(desk.text("section.verdict"), "Girona") {
+		t.Fatalf("the verdict lacks the municipality: %q", desk.text("section.verdict"))
+	}
+	desk.check("staff-verdict")
+
+	// Laia sees the exchange, its receipt verified in place.
+	phone.follow(`nav.menu a[href="/data"]`)
+	if !eval[bool](phone, `[...document.querySelectorAll('main li.card')].some(li =>
+		li.textContent.includes("Ajuntament de Girona") && li.textContent.includes("preinscripcio-escolar") &&
+		li.querySelector('[data-verified="true"]') !== null)`) {
+		t.Fatalf("the exchange is not in Who used my data, verified: %q", phone.text("main"))
+	}
+	phone.check("phone-data")
+
+	// The auditor verifies the ledger and sees the exchange counted.
+	auditor.open("/console/audit")
+	auditor.check("auditor-ledger")
+	auditor.follow(`form[action="/console/audit/verify"] button[type=submit]`)
+	if auditor.count(`[data-audit^="passed"]`) != 1 || auditor.count(`[data-check-state="fail"]`) != 0 {
+		t.Fatalf("verify now: %q", auditor.text("main"))
+	}
+	auditor.check("auditor-verified")
+	auditor.open("/console/audit/stats")
+	if got := eval[int](auditor, `+document.querySelector('[data-chart="admin"]').dataset.total`); got != exchangesBefore+1 {
+		t.Fatalf("exchanges counted: %d, before %d", got, exchangesBefore)
+	}
+	if got := eval[int](auditor, `+document.querySelector('[data-consents-given]').dataset.consentsGiven`); got != consentsBefore+1 {
+		t.Fatalf("consents counted: %d, before %d", got, consentsBefore)
+	}
+	auditor.check("auditor-stats")
+	// Nothing personal on the auditor's screens.
+	if body := auditor.text("body"); strings.Contains(body, apptest.Laia) || strings.Contains(body, "Laia") {
+		t.Fatal("the auditor's statistics show personal data")
+	}
+}
+
+// consoleSignIn signs a staff member in at /console/login.
+func (tb *tab) consoleSignIn(login, password string) {
+	tb.t.Helper()
+	tb.open("/console/login")
+	tb.check("console-login-" + login)
+	tb.do("type the login and password",
+		chromedp.SendKeys(chromedp.ID("login"), login),
+		chromedp.SendKeys(chromedp.ID("password"), password))
+	tb.follow(`form[action="/console/login"] button[type=submit]`)
+	if p := tb.path(); p != "/console" {
+		tb.t.Fatalf("after signing in: at %s", p)
+	}
+}
+
+// waitAcrossReloads waits until a JavaScript condition holds on a page that
+// reloads itself meanwhile (the request page does when its state changes).
+func (tb *tab) waitAcrossReloads(what, cond string) {
+	tb.t.Helper()
+	deadline := time.Now().Add(stepTimeout)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(tb.ctx, time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](cond))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	tb.t.Fatalf("wait for %s: not within %s", what, stepTimeout)
+}
+
+// decodeQR reads a QR code from a PNG picture.
+func decodeQR(t *testing.T, pic []byte) string {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(pic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil {
+		t.Fatalf("the QR code on screen does not decode: %v", err)
+	}
+	return res.GetText()
+}
