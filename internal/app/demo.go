@@ -34,7 +34,6 @@ var DemoStaff = []struct {
 	{"demo-auditor", staff.Account{Name: "Elena Martí (auditoria, Consorci AOC)", Admin: "aoc", Roles: []string{staff.RoleAuditor}}, "elena.marti", "elena-demo-2026"},
 }
 
-
 // writeDemoRegisters generates the demo registers dated today (so the tax
 // certificates are still valid) into the data directory.
 func writeDemoRegisters(l datadir.Layout, now time.Time) error {

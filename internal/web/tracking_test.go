@@ -27,7 +27,6 @@ func serveClock(t *testing.T) (*httptest.Server, *Server, *clock) {
 	return ts, s, clk
 }
 
-
 func TestProceduresAndNotificationsOverHTTP(t *testing.T) {
 	ts, _, clk := serveClock(t)
 	api := ts.URL + "/api/v1"
