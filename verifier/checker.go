@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/espai/espai/internal/credential"
@@ -33,6 +34,32 @@ func (c *Checker) now() time.Time {
 		return c.Now()
 	}
 	return time.Now()
+}
+
+// resolver is c.Resolver for every DID the checker resolves (issuers, status
+// list signers, holders).
+func (c *Checker) resolver() did.Resolver { return trustedResolver{c} }
+
+// trustedResolver resolves a did:web only when it is an entity of the trust
+// list. did:web resolution fetches a document from the DID's host: resolving
+// whatever iss or verification method a presented credential names, before
+// its signature is checked, would let anyone make a verifier with an HTTP
+// resolver send requests to hosts of their choosing (attack suite: "an
+// issuer at an unknown did:web"). Such an issuer fails issuer_trusted
+// anyway. did:key (holders, self-issued credentials) resolves locally.
+type trustedResolver struct{ c *Checker }
+
+func (r trustedResolver) ResolveDID(ctx context.Context, id string) (*did.Document, error) {
+	if strings.HasPrefix(id, "did:web:") {
+		list, err := r.c.Trust.TrustList(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("no valid trust list to resolve %s against: %w", id, err)
+		}
+		if _, ok := list.Entity(id); !ok {
+			return nil, fmt.Errorf("%w: %s is not on the trust list: its DID document is not fetched", did.ErrNotFound, id)
+		}
+	}
+	return r.c.Resolver.ResolveDID(ctx, id)
 }
 
 // maxCredential bounds a credential's size: the largest Espai credential (a
@@ -101,7 +128,7 @@ func (c *Checker) Check(ctx context.Context, raw []byte) (*verdict.Verdict, *Ver
 
 func (c *Checker) verifyLD(ctx context.Context, raw []byte) (*verdict.Verdict, *Verified, error) {
 	now := c.now()
-	v, cred, err := c.LD.Verify(ctx, raw, jsonld.DIDKeys{Resolver: c.Resolver}, now)
+	v, cred, err := c.LD.Verify(ctx, raw, jsonld.DIDKeys{Resolver: c.resolver()}, now)
 	if ctx.Err() != nil {
 		return nil, nil, ctx.Err()
 	}
@@ -116,7 +143,10 @@ func (c *Checker) verifyLD(ctx context.Context, raw []byte) (*verdict.Verdict, *
 	}
 	v.Type = string(t)
 	claims := v.Claims
-	c.checkTrust(ctx, v, cred.Issuer, t)
+	if !c.checkTrust(ctx, v, cred.Issuer, t) {
+		failUntrustedStatus(v)
+		return v, nil, nil
+	}
 	if cred.Status == nil {
 		v.Failf(verdict.Status, "the credential has no status entry: its revocation cannot be checked")
 		return v, nil, nil
@@ -140,22 +170,34 @@ func (c *Checker) verifyLD(ctx context.Context, raw []byte) (*verdict.Verdict, *
 	}, nil
 }
 
-// checkTrust records whether the trust list lets issuer issue type t.
-func (c *Checker) checkTrust(ctx context.Context, v *verdict.Verdict, issuer string, t credential.Type) {
+// checkTrust records whether the trust list lets issuer issue type t, and
+// reports it.
+func (c *Checker) checkTrust(ctx context.Context, v *verdict.Verdict, issuer string, t credential.Type) bool {
 	list, err := c.Trust.TrustList(ctx)
 	if err != nil {
 		v.Fail(verdict.IssuerTrusted, fmt.Errorf("no valid trust list: %w", err))
-		return
+		return false
 	}
 	e, ok := list.Entity(issuer)
 	switch {
 	case !ok:
 		v.Failf(verdict.IssuerTrusted, "%s is not on the trust list", issuer)
+		return false
 	case !list.Allows(issuer, string(t)):
 		v.Failf(verdict.IssuerTrusted, "%s is on the trust list but may not issue %s credentials", e.Name, t)
-	default:
-		v.Pass(verdict.IssuerTrusted, fmt.Sprintf("%s may issue %s credentials", e.Name, t))
+		return false
 	}
+	v.Pass(verdict.IssuerTrusted, fmt.Sprintf("%s may issue %s credentials", e.Name, t))
+	return true
+}
+
+// failUntrustedStatus records the status check of a credential whose issuer
+// failed issuer_trusted. Its status list is not fetched: anyone can sign a
+// credential with a did:key, so its status URI is chosen by whoever made it,
+// and fetching it would let any presenter make the verifier send requests
+// wherever they like (attack suite: "untrusted issuers"). Fails closed.
+func failUntrustedStatus(v *verdict.Verdict) {
+	v.Failf(verdict.Status, "not checked: the issuer is not trusted for this credential type, so its status list is not fetched")
 }
 
 // checkStatus looks up entry idx of the list at uri, which must be signed by

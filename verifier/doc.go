@@ -21,9 +21,14 @@
 //   - Issuer keys come only from DID resolution of the credential's own
 //     issuer: the JWS kid must be a DID URL of iss and listed for
 //     assertionMethod; no key from jwk/jku/x5u headers is ever used.
+//   - Nothing an attacker names is fetched: a did:web is resolved only when
+//     it is on the trust list, and the status list of a credential whose
+//     issuer failed issuer_trusted is not fetched (status fails).
 //   - Status lists must be signed by the credential's issuer and name the URI
 //     they were fetched from; they are cached for their ttl (capped at
 //     5 minutes) and an unreachable or invalid list fails closed.
+//   - Nonces are spent per audience, so a citizen-initiated (QR)
+//     presentation cannot spend a pending request's nonce.
 //   - An SD-JWT presentation must disclose exactly the requested claims:
 //     disclosing more is refused too (the verifier must not receive data its
 //     registered purpose does not cover).

@@ -82,7 +82,7 @@ func (c *Checker) VerifyPresentation(ctx context.Context, raw []byte, req Presen
 
 func (c *Checker) verifyLDPresentation(ctx context.Context, raw []byte, req PresentationRequest) (*verdict.Verdict, error) {
 	maxAge := req.MaxAge
-	v, pres, _ := c.LD.VerifyPresentation(ctx, raw, jsonld.DIDKeys{Resolver: c.Resolver},
+	v, pres, _ := c.LD.VerifyPresentation(ctx, raw, jsonld.DIDKeys{Resolver: c.resolver()},
 		jsonld.PresentationRequest{Challenge: req.Nonce, Domain: req.Audience, MaxAge: maxAge}, c.now())
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
@@ -102,9 +102,11 @@ func (c *Checker) verifyLDPresentation(ctx context.Context, raw []byte, req Pres
 		return v, nil
 	}
 	v.Type, v.Issuer = string(t), cred.Issuer
-	c.checkTrust(ctx, v, cred.Issuer, t)
+	trusted := c.checkTrust(ctx, v, cred.Issuer, t)
 	st := cred.Status
-	if st == nil {
+	if !trusted {
+		failUntrustedStatus(v)
+	} else if st == nil {
 		v.Failf(verdict.Status, "the credential has no status entry: its revocation cannot be checked")
 	} else if idx, err := parseIndex(st.StatusListIndex); err != nil || st.StatusPurpose != "message" || st.StatusSize != 2 {
 		v.Failf(verdict.Status, "unsupported status entry (purpose %q, size %d, index %q)", st.StatusPurpose, st.StatusSize, st.StatusListIndex)
@@ -179,7 +181,7 @@ func (s *Service) VerifyPresentation(ctx context.Context, raw []byte, req Presen
 	if err != nil || !v.Valid {
 		return v, err
 	}
-	if err := s.spend(req.Nonce, raw, req.MaxAge); err != nil {
+	if err := s.spend(req.Audience, req.Nonce, raw, req.MaxAge); err != nil {
 		v.Fail(verdict.Nonce, err)
 	}
 	return v, nil
@@ -187,7 +189,14 @@ func (s *Service) VerifyPresentation(ctx context.Context, raw []byte, req Presen
 
 // spend marks the nonce and the presentation used until they could no longer
 // pass the freshness check anyway.
-func (s *Service) spend(nonce string, raw []byte, maxAge time.Duration) error {
+//
+// A nonce is spent for its audience only. Citizen-initiated (QR)
+// presentations carry a nonce their wallet chose; were nonces one namespace,
+// a QR presentation carrying a pending request's nonce (request objects are
+// public), verified by any scanner, would spend that request's nonce and
+// void the citizen's honest answer (attack suite: "a QR scan cannot spend a
+// pending request's nonce").
+func (s *Service) spend(audience, nonce string, raw []byte, maxAge time.Duration) error {
 	if maxAge <= 0 {
 		maxAge = s.cfg.Freshness
 	}
@@ -198,7 +207,7 @@ func (s *Service) spend(nonce string, raw []byte, maxAge time.Duration) error {
 		if err := pruneSeen(tx, now); err != nil {
 			return err
 		}
-		if err := markSeen(tx, "nonce:"+nonce, expiry, now); err != nil {
+		if err := markSeen(tx, "nonce:"+audience+"\x00"+nonce, expiry, now); err != nil {
 			return fmt.Errorf("%w: nonce already used", err)
 		}
 		if err := markSeen(tx, "vp:"+hex.EncodeToString(sum[:]), expiry, now); err != nil {

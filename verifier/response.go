@@ -103,7 +103,7 @@ func (s *Service) Respond(ctx context.Context, id string, resp Response) (*Reque
 		}
 	}
 	if v.Valid {
-		if err := s.spend(req.Nonce, []byte(pres), req.MaxAge); err != nil {
+		if err := s.spend(req.Audience, req.Nonce, []byte(pres), req.MaxAge); err != nil {
 			v.Fail(verdict.Nonce, err)
 		}
 	}
@@ -182,6 +182,14 @@ func (s *Service) record(ctx context.Context, admin, purpose, basis string, t cr
 		Kind: ledger.KindPresentationVerified, Administration: admin, Purpose: purpose, LegalBasis: basis,
 		CredentialType: t.LDType(), Categories: claims, Outcome: ledger.OutcomeRefused,
 	}
+	if e.CredentialType == "" {
+		// A scan refused before the credential's type was established (its
+		// issuer JWT or key binding failed; the verdict's type is then the
+		// unverified vct or empty). It is recorded all the same, with no
+		// type it claims: the ledger requires one, and a refused
+		// presentation left off the ledger would hide the attempt.
+		e.CredentialType = UnverifiedCredentialType
+	}
 	if v.Valid {
 		e.Outcome = ledger.OutcomeAccepted
 	}
@@ -215,6 +223,10 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// UnverifiedCredentialType is the ledger credential type of a refused scan
+// whose credential type could not be established.
+const UnverifiedCredentialType = "UnverifiedCredential"
 
 // QRMaxAge bounds the age of a citizen-initiated (QR) presentation.
 const QRMaxAge = 3 * time.Minute

@@ -26,7 +26,7 @@ func (c *Checker) issuerKeys() sdjwt.IssuerKeys {
 		if d != iss {
 			return sdjwt.IssuerKey{}, fmt.Errorf("kid %s does not belong to issuer %s", kid, iss)
 		}
-		doc, err := c.Resolver.ResolveDID(ctx, iss)
+		doc, err := c.resolver().ResolveDID(ctx, iss)
 		if err != nil {
 			return sdjwt.IssuerKey{}, err
 		}
@@ -71,7 +71,10 @@ func (c *Checker) verifySDJWT(ctx context.Context, raw []byte, req *sdjwt.Presen
 		return v, cred, nil
 	}
 	v.Type = string(t)
-	c.checkTrust(ctx, v, cred.Issuer, t)
+	if !c.checkTrust(ctx, v, cred.Issuer, t) {
+		failUntrustedStatus(v)
+		return v, cred, nil
+	}
 	if cred.Status == nil {
 		v.Failf(verdict.Status, "the credential has no status_list reference: its revocation cannot be checked")
 		return v, cred, nil
@@ -107,7 +110,7 @@ func (c *Checker) decodeToken(ctx context.Context, uri string, raw []byte) (*Sta
 // proof by a key of its issuer, the list's own id and validity, purpose
 // "message" with 2-bit entries.
 func (c *Checker) decodeBitstring(ctx context.Context, uri string, raw []byte) (*StatusList, error) {
-	pr, err := c.LD.VerifyProof(ctx, raw, jsonld.DIDKeys{Resolver: c.Resolver}, jsonld.PurposeAssertion)
+	pr, err := c.LD.VerifyProof(ctx, raw, jsonld.DIDKeys{Resolver: c.resolver()}, jsonld.PurposeAssertion)
 	if err != nil {
 		return nil, err
 	}

@@ -79,7 +79,9 @@ func (a *App) OpenRequest(ctx context.Context, s *wallet.Session, uri string) (*
 			_, _ = a.postResponse(ctx, ir.responseURI, url.Values{"state": {ir.Object.State}, "error": {"invalid_request"},
 				"error_description": {truncateString(problem.Error(), 200)}})
 		}
-		return nil, fmt.Errorf("%w: %v", ErrRequestRefused, problem)
+		// %w twice: callers can tell a request beyond the verifier's
+		// registration (trust.ErrNotRegistered) from other refusals.
+		return nil, fmt.Errorf("%w: %w", ErrRequestRefused, problem)
 	}
 	creds, _, err := s.Credentials(ctx)
 	if err != nil {
