@@ -87,8 +87,10 @@ func (a *App) record(ctx context.Context, citizen string, e ledger.Entry, doc Do
 	}
 	rcpt, err := a.Ledger.Append(ctx, e)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
+		return nil, err
 	}
+	// The entry is durable: deliver its receipt even if the caller goes away.
+	ctx = context.WithoutCancel(ctx)
 	bundle, err := json.Marshal(ReceiptBundle{Version: 1, Receipt: rcpt, Document: docRaw, Salt: salt})
 	if err != nil {
 		return rcpt, err

@@ -66,13 +66,26 @@ func (a *App) UpdateProcedure(ctx context.Context, u ProcedureUpdate) (*tracking
 	if _, err := a.Wallet.PublicKeys(ctx, u.Citizen); err != nil {
 		return nil, err
 	}
-	p, changed, err := a.Tracking.UpdateProcedure(ctx, u.Administration, u.Ref, u.Citizen, u.Status, u.Time)
-	if err != nil || !changed {
+	p, _, err := a.Tracking.UpdateProcedure(ctx, u.Administration, u.Ref, u.Citizen, u.Status, u.Time)
+	if err != nil {
 		return p, err
 	}
 	step := p.Steps[len(p.Steps)-1]
-	return p, a.notify(ctx, u.Citizen, u.Administration, wallet.Event{Kind: EventProcedure, Time: step.Time, Actor: u.Administration,
-		Fields: map[string]string{"key": p.Key, "administration": u.Administration, "ref": u.Ref, "title": u.Title, "status": string(step.Status), "note": u.Note}})
+	if step.Delivered {
+		return p, nil // a retry of a step the citizen already has
+	}
+	// The step is stored: finish its delivery even if the caller goes away,
+	// and mark it, so that a retry after a failure delivers it again.
+	ctx = context.WithoutCancel(ctx)
+	if err := a.notify(ctx, u.Citizen, u.Administration, wallet.Event{Kind: EventProcedure, Time: step.Time, Actor: u.Administration,
+		Fields: map[string]string{"key": p.Key, "administration": u.Administration, "ref": u.Ref, "title": u.Title, "status": string(step.Status), "note": u.Note}}); err != nil {
+		return nil, fmt.Errorf("procedure %s stored, not yet delivered (retry the same update): %w", u.Ref, err)
+	}
+	if err := a.Tracking.MarkDelivered(ctx, p.Key); err != nil {
+		return nil, err
+	}
+	p.Steps[len(p.Steps)-1].Delivered = true
+	return p, nil
 }
 
 // NotificationDeposit is an official notification an administration sends.
@@ -95,16 +108,23 @@ func (a *App) DepositNotification(ctx context.Context, d NotificationDeposit) (*
 	if _, err := a.Wallet.PublicKeys(ctx, d.Citizen); err != nil {
 		return nil, err
 	}
-	n, created, err := a.Tracking.Deposit(ctx, d.Administration, d.Ref, d.Citizen, d.Time)
-	if err != nil || !created {
-		return n, err
+	n, _, err := a.Tracking.Deposit(ctx, d.Administration, d.Ref, d.Citizen, d.Time)
+	if err != nil || n.Delivered {
+		return n, err // an error, or a retry of a notification the citizen has
 	}
+	// Stored: finish the delivery even if the caller goes away; a retry after
+	// a failed delivery delivers again (the wallet keeps the first copy).
+	ctx = context.WithoutCancel(ctx)
 	err = a.notify(ctx, d.Citizen, d.Administration, wallet.Event{Kind: EventNotification, Time: n.Deposited, Actor: d.Administration,
 		Fields: map[string]string{"key": n.Key, "administration": d.Administration, "ref": d.Ref, "subject": d.Subject, "body": d.Body,
 			"deadline": n.Deadline.Format(time.RFC3339)}})
 	if err != nil {
-		return n, err
+		return nil, fmt.Errorf("notification %s stored, not yet delivered (retry the same deposit): %w", d.Ref, err)
 	}
+	if err := a.Tracking.MarkDelivered(ctx, n.Key); err != nil {
+		return nil, err
+	}
+	n.Delivered = true
 	a.mailNotice(ctx, *n, mailNew)
 	return n, nil
 }

@@ -80,6 +80,9 @@ const (
 type Step struct {
 	Status Status    `json:"status"`
 	Time   time.Time `json:"time"`
+	// Delivered is set once the step's text reached the citizen's wallet
+	// (a retry of an undelivered step delivers it again).
+	Delivered bool `json:"delivered,omitempty"`
 }
 
 // Procedure is the administration-side state of one application.
@@ -106,6 +109,8 @@ type Notification struct {
 	State          State     `json:"state"`
 	ReadAt         time.Time `json:"readAt,omitzero"`
 	ClosedAt       time.Time `json:"closedAt,omitzero"` // accepted, rejected or expired
+	// Delivered is set once the text reached the citizen's wallet.
+	Delivered bool `json:"delivered,omitempty"`
 }
 
 // StateAt is the state at time now: an open notification past its deadline
@@ -566,4 +571,21 @@ func (s *Store) Contact(_ context.Context, citizen string) (*Contact, error) {
 // the same keys, but the contact is deleted.
 func (s *Store) Forget(_ context.Context, citizen string) error {
 	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketContacts).Delete([]byte(citizen)) })
+}
+
+// MarkDelivered records that the text of notification key, or of the
+// current step of procedure key, reached the citizen's wallet.
+func (s *Store) MarkDelivered(_ context.Context, key string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if n, err := get[Notification](tx.Bucket(bucketNotices), key); err == nil {
+			n.Delivered = true
+			return put(tx.Bucket(bucketNotices), key, n)
+		}
+		p, err := get[Procedure](tx.Bucket(bucketProcedures), key)
+		if err != nil {
+			return err
+		}
+		p.Steps[len(p.Steps)-1].Delivered = true
+		return put(tx.Bucket(bucketProcedures), key, p)
+	})
 }
