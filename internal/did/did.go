@@ -185,7 +185,7 @@ func (vm *VerificationMethod) PublicKey() (crypto.PublicKey, error) {
 		}
 		return publicOnly(raw, vm.ID)
 	case TypeEd25519Key2020:
-		pub, code, err := fingerprint.PubKeyFromFingerprint(vm.PublicKeyMultibase)
+		pub, code, err := pubKeyFromFingerprint(vm.PublicKeyMultibase)
 		if err != nil || code != fingerprint.ED25519PubKeyMultiCodec || len(pub) != ed25519.PublicKeySize {
 			return nil, fmt.Errorf("%w: %s publicKeyMultibase is not an Ed25519 key", ErrMalformed, vm.ID)
 		}
@@ -265,11 +265,32 @@ func KeyDocument(didKey string) (*Document, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: %q is not a did:key", ErrMalformed, didKey)
 	}
-	pub, code, err := fingerprint.PubKeyFromFingerprint(method)
+	pub, code, err := pubKeyFromFingerprint(method)
 	if err != nil || code != fingerprint.ED25519PubKeyMultiCodec || len(pub) != ed25519.PublicKeySize {
 		return nil, fmt.Errorf("%w: %q is not an Ed25519 did:key", ErrMalformed, didKey)
+	}
+	// The decoder takes a non-minimal multicodec varint (0xed 0x81 0x00) or
+	// leading zero bytes, which would give one key several DIDs; only the
+	// canonical encoding is that key's DID (found by FuzzKeyDocument).
+	if canonical, _ := KeyDID(ed25519.PublicKey(pub)); canonical != didKey {
+		return nil, fmt.Errorf("%w: %q is not the canonical did:key of its key", ErrMalformed, didKey)
 	}
 	d := NewDocument(didKey)
 	d.AddEd25519(method, ed25519.PublicKey(pub), AssertionMethod, Authentication)
 	return d, nil
+}
+
+// pubKeyFromFingerprint is aries' fingerprint.PubKeyFromFingerprint with its
+// panics turned into errors. A did:key or publicKeyMultibase comes from
+// outside, and aries panics on some: its base58 decoder (btcutil) indexes a
+// 256-entry table by rune, so any character above U+00FF panics, and a
+// BLS12-381 G1G2 multicodec with a short key slices out of range (both found
+// by FuzzKeyDocument).
+func pubKeyFromFingerprint(s string) (pub []byte, code uint64, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			pub, code, err = nil, 0, fmt.Errorf("multibase key: %v", r)
+		}
+	}()
+	return fingerprint.PubKeyFromFingerprint(s)
 }

@@ -96,7 +96,8 @@ func Unpack(payload string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	zr, err := zlib.NewReaderDict(bytes.NewReader(z), dictionary)
+	zbuf := bytes.NewReader(z)
+	zr, err := zlib.NewReaderDict(zbuf, dictionary)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
@@ -109,6 +110,13 @@ func Unpack(payload string) ([]byte, error) {
 	}
 	if err := zr.Close(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	// zlib stops at the end of its stream (after the Adler-32 checksum) and
+	// ignores what follows; found by FuzzUnpackStrict. A *bytes.Reader is an
+	// io.ByteReader, so the inflater reads it without buffering ahead and
+	// what is left in it is exactly the trailing data.
+	if zbuf.Len() != 0 {
+		return nil, fmt.Errorf("%w: %d bytes after the zlib stream", ErrMalformed, zbuf.Len())
 	}
 	return unframe(out)
 }

@@ -85,6 +85,11 @@ func (c *Client) CheckpointNotes(ctx context.Context) ([][]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		// A full page must end past from, or a server repeating it kept
+		// this loop asking (and out growing) forever (FuzzClientPages).
+		if last.Size < from {
+			return nil, fmt.Errorf("%w: checkpoints page ends at size %d, before %d", ledger.ErrMalformed, last.Size, from)
+		}
 		from = last.Size + 1
 	}
 }
@@ -104,10 +109,16 @@ func (c *Client) EntryRange(ctx context.Context, start, end uint64) ([]ledger.In
 		if len(page.Entries) == 0 {
 			break
 		}
+		// Each entry must be in the asked range and after the previous one,
+		// so every page moves start forward: a server repeating or
+		// reordering a page kept this loop asking forever (FuzzClientPages).
 		for _, e := range page.Entries {
+			if e.Index < start || e.Index >= end {
+				return nil, fmt.Errorf("%w: entry %d out of order or outside [%d, %d)", ledger.ErrMalformed, e.Index, start, end)
+			}
 			out = append(out, ledger.IndexedEntry{Index: e.Index, Data: e.Entry})
+			start = e.Index + 1
 		}
-		start = page.Entries[len(page.Entries)-1].Index + 1
 	}
 	return out, nil
 }
