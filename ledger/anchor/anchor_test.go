@@ -144,7 +144,9 @@ func TestAnchorLifecycleSimulated(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, err := a.Status(ctx)
-	if err != nil || st.Final != 1 || st.Included != 1 || st.Latest.Size != 6 {
+	// (The simulated chain may already count the new block as finalized when
+	// it closes an epoch: included or final, it is anchored.)
+	if err != nil || st.Final < 1 || st.Final+st.Included != 2 || st.Pending != 0 || st.Latest.Size != 6 {
 		t.Fatalf("status %+v %v", st, err)
 	}
 	// The audit reads the anchors back from the chain.
