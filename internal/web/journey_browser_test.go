@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 
+	"image"
+	"image/draw"
 	"image/png"
 	"net/url"
 	"strings"
@@ -46,13 +48,7 @@ func TestBrowserWholeJourney(t *testing.T) {
 	desk.check("staff-request-qr")
 
 	// The phone reads the code on the clerk's screen.
-	ctx, cancel := context.WithTimeout(desk.ctx, stepTimeout)
-	shot, err := chromedp.Run(ctx, chromedp.ScreenshotScale(chromedp.CSS("figure.qr svg"), 2))
-	cancel()
-	if err != nil {
-		t.Fatalf("photograph the QR code: %v", err)
-	}
-	uri := decodeQR(t, shot)
+	uri := desk.readQR("figure.qr svg")
 	if !strings.HasPrefix(uri, "openid4vp://") {
 		t.Fatalf("the QR code holds %q", uri)
 	}
@@ -144,22 +140,49 @@ func (tb *tab) waitAcrossReloads(what, cond string) {
 	tb.t.Fatalf("wait for %s: not within %s", what, stepTimeout)
 }
 
-// decodeQR reads a QR code from a PNG picture.
-func decodeQR(t *testing.T, pic []byte) string {
-	t.Helper()
+// readQR photographs the QR code matched by sel, as a phone camera would,
+// and decodes it: at a few zoom levels, on a white margin, trying hard
+// (anti-aliased module edges sometimes defeat one attempt).
+func (tb *tab) readQR(sel string) string {
+	tb.t.Helper()
+	var last error
+	for _, scale := range []float64{2, 3, 4, 1.5} {
+		ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout)
+		shot, err := chromedp.Run(ctx, chromedp.ScreenshotScale(chromedp.CSS(sel), scale))
+		cancel()
+		if err != nil {
+			tb.t.Fatalf("photograph the QR code: %v", err)
+		}
+		text, err := decodeQR(shot)
+		if err == nil {
+			return text
+		}
+		last = err
+	}
+	tb.t.Fatalf("the QR code on screen does not decode: %v", last)
+	return ""
+}
+
+// decodeQR reads a QR code from a PNG picture, on a white margin.
+func decodeQR(pic []byte) (string, error) {
 	img, err := png.Decode(bytes.NewReader(pic))
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	b := img.Bounds()
+	const margin = 40
+	canvas := image.NewRGBA(image.Rect(0, 0, b.Dx()+2*margin, b.Dy()+2*margin))
+	draw.Draw(canvas, canvas.Bounds(), image.White, image.Point{}, draw.Src)
+	draw.Draw(canvas, b.Sub(b.Min).Add(image.Pt(margin, margin)), img, b.Min, draw.Over)
+	bmp, err := gozxing.NewBinaryBitmapFromImage(canvas)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
 	if err != nil {
-		t.Fatalf("the QR code on screen does not decode: %v", err)
+		return "", err
 	}
-	return res.GetText()
+	return res.GetText(), nil
 }
 
 // TestBrowserConsolesAccessible opens every console page of every role in
