@@ -20,6 +20,21 @@ type ExchangeQuery struct {
 	Citizen   string
 }
 
+// Purposes are the verifier purposes the trust list registers for an
+// administration; an administration the list does not name is
+// trust.ErrNotRegistered.
+func (a *App) Purposes(ctx context.Context, admin string) ([]trust.Purpose, error) {
+	tl, err := a.Trust.TrustList(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e, ok := tl.Entity(a.Issuer.DID(admin))
+	if !ok {
+		return nil, fmt.Errorf("%w: %s is not a registered administration", trust.ErrNotRegistered, admin)
+	}
+	return e.Purposes, nil
+}
+
 // ExchangeAnswer is what the requester gets back, and where it was recorded.
 type ExchangeAnswer struct {
 	Source     string         `json:"source"`
@@ -37,19 +52,15 @@ type ExchangeAnswer struct {
 // it shows in "Who used my data". Only the claims the purpose covers are
 // returned. The citizen needs an Espai (the ledger pseudonym is theirs).
 func (a *App) Exchange(ctx context.Context, q ExchangeQuery) (*ExchangeAnswer, error) {
-	tl, err := a.Trust.TrustList(ctx)
+	purposes, err := a.Purposes(ctx, q.Requester)
 	if err != nil {
 		return nil, err
 	}
-	e, ok := tl.Entity(a.Issuer.DID(q.Requester))
-	if !ok {
-		return nil, fmt.Errorf("%w: %s is not a registered administration", trust.ErrNotRegistered, q.Requester)
-	}
-	i := slices.IndexFunc(e.Purposes, func(p trust.Purpose) bool { return p.ID == q.Purpose })
+	i := slices.IndexFunc(purposes, func(p trust.Purpose) bool { return p.ID == q.Purpose })
 	if i < 0 {
-		return nil, fmt.Errorf("%w: %s has no registered purpose %q", trust.ErrNotRegistered, e.Name, q.Purpose)
+		return nil, fmt.Errorf("%w: %s has no registered purpose %q", trust.ErrNotRegistered, q.Requester, q.Purpose)
 	}
-	p := e.Purposes[i]
+	p := purposes[i]
 	typ, err := credential.ParseType(p.Type)
 	if err != nil {
 		return nil, err

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"sort"
 
@@ -18,18 +17,6 @@ func (s *Server) mountExchangeConsole(g gin.IRouter) {
 	g.POST("", s.consoleExchange)
 }
 
-// ownPurposes lists the registered purposes of an administration.
-func (s *Server) ownPurposes(ctx context.Context, admin string) ([]trust.Purpose, error) {
-	tl, err := s.cfg.App.Trust.TrustList(ctx)
-	if err != nil {
-		return nil, err
-	}
-	e, ok := tl.Entity(s.cfg.App.Issuer.DID(admin))
-	if !ok {
-		return nil, nil
-	}
-	return e.Purposes, nil
-}
 
 type exchangeView struct {
 	Purposes []trust.Purpose
@@ -46,7 +33,7 @@ func (s *Server) consoleExchangeForm(c *gin.Context) {
 }
 
 func (s *Server) renderExchange(c *gin.Context, code int, v exchangeView) {
-	ps, err := s.ownPurposes(c.Request.Context(), consoleOf(c).Account.Admin)
+	ps, err := s.cvAdminPurposes(c.Request.Context(), consoleOf(c).Account.Admin)
 	if err != nil {
 		s.cfg.Log.Error("trust list", "err", err.Error())
 	}

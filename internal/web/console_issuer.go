@@ -40,25 +40,18 @@ type barRow struct {
 }
 
 func bars(labels []string, counts []int) []barRow {
-	max := 0
+	top := 0
 	for _, n := range counts {
-		max = maxInt(max, n)
+		top = max(top, n)
 	}
 	out := make([]barRow, len(labels))
 	for i := range labels {
 		out[i] = barRow{Label: labels[i], Count: counts[i]}
-		if max > 0 {
-			out[i].Pct = counts[i] * 100 / max
+		if top > 0 {
+			out[i].Pct = counts[i] * 100 / top
 		}
 	}
 	return out
-}
-
-func maxInt(a, b int) int {
-	if a > b {
-		return a
-	}
-	return b
 }
 
 func (s *Server) consoleIssuerHome(c *gin.Context) {

@@ -108,17 +108,15 @@ func cvClaimLabel(tr translator, name string) string {
 	return name
 }
 
-// cvAdminPurposes are the purposes the trust list registers for admin.
+// cvAdminPurposes are the purposes the trust list registers for admin (none
+// for an administration it does not name: a verifier console with nothing
+// to ask).
 func (s *Server) cvAdminPurposes(ctx context.Context, admin string) ([]trust.Purpose, error) {
-	list, err := s.cfg.App.Trust.TrustList(ctx)
-	if err != nil {
-		return nil, err
-	}
-	e, ok := list.Entity(s.cfg.App.Issuer.DID(admin))
-	if !ok {
+	ps, err := s.cfg.App.Purposes(ctx, admin)
+	if errors.Is(err, trust.ErrNotRegistered) {
 		return nil, nil
 	}
-	return e.Purposes, nil
+	return ps, err
 }
 
 func (s *Server) consoleVerifierHome(c *gin.Context) {
