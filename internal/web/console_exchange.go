@@ -17,7 +17,6 @@ func (s *Server) mountExchangeConsole(g gin.IRouter) {
 	g.POST("", s.consoleExchange)
 }
 
-
 type exchangeView struct {
 	Purposes []trust.Purpose
 	Citizen  string
