@@ -187,3 +187,22 @@ func (l *Log) TileData(ctx context.Context, t tlog.Tile, size uint64) ([]byte, e
 
 // TileHeight is the tile height of the tlog-tiles API (C2SP: 8, 256 hashes).
 const TileHeight = 8
+
+// Receipt hands out the receipt of the entry at index again, proved against
+// the latest checkpoint: for a receipt whose first delivery was lost (a crash
+// or a full disk between the append and the wallet's inbox).
+func (l *Log) Receipt(ctx context.Context, index uint64) (*Receipt, error) {
+	cp := l.Latest()
+	data, err := l.Entry(ctx, index)
+	if err != nil {
+		return nil, err
+	}
+	if index >= cp.Size {
+		return nil, fmt.Errorf("%w: entry %d is past checkpoint %d", ErrNotFound, index, cp.Size)
+	}
+	proof, err := l.inclusion(index, cp.Size)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: receipt %d: %w", index, err)
+	}
+	return &Receipt{Version: ReceiptVersion, Index: index, Entry: data, LeafHash: tlog.RecordHash(data), Checkpoint: cp.Note, Proof: proof}, nil
+}

@@ -178,6 +178,7 @@ func (s *Session) commitOutcomes(b *bolt.Bucket, aead cipher.AEAD, outs []outcom
 	inbox := b.Bucket(bucketInbox)
 	now := s.w.now()
 	done := 0
+	var held map[uint64]bool // ledger indexes of the receipts already kept
 	for _, o := range outs {
 		if inbox.Get(o.key) == nil {
 			continue // filed by a concurrent opening
@@ -191,6 +192,15 @@ func (s *Session) commitOutcomes(b *bolt.Bucket, aead cipher.AEAD, outs []outcom
 			}
 			rep.Credentials = append(rep.Credentials, o.cred.ID)
 		case o.receipt != nil:
+			// Receipts are delivered at least once (a receipt owed after a
+			// crash is handed out again): keep one per ledger index.
+			if held == nil {
+				held = receiptIndexes(b, aead, s.id)
+			}
+			if held[o.receipt.Index] {
+				break
+			}
+			held[o.receipt.Index] = true
 			err = storeReceipt(b, aead, s.id, o.receipt, now)
 			rep.Receipts = append(rep.Receipts, o.receipt.ID)
 		case o.event != nil:

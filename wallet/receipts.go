@@ -74,6 +74,24 @@ func storeReceipt(b *bolt.Bucket, aead cipher.AEAD, citizenID string, r *Receipt
 	return err
 }
 
+// receiptIndexes returns the ledger indexes of the receipts kept in b
+// (damaged records are left to Receipts to report).
+func receiptIndexes(b *bolt.Bucket, aead cipher.AEAD, citizenID string) map[uint64]bool {
+	held := map[uint64]bool{}
+	_ = b.Bucket([]byte(kindReceipt)).ForEach(func(k, v []byte) error {
+		pt, err := openRecord(aead, citizenID, kindReceipt, string(k), v)
+		if err != nil {
+			return nil
+		}
+		var r Receipt
+		if json.Unmarshal(pt, &r) == nil {
+			held[r.Index] = true
+		}
+		return nil
+	})
+	return held
+}
+
 // Receipts lists the receipts, newest first.
 func (s *Session) Receipts(ctx context.Context) ([]Receipt, []Damaged, error) {
 	out, bad, err := listRecords[Receipt](ctx, s, kindReceipt)

@@ -368,6 +368,19 @@ func testFullDisk(t *testing.T, base string, disk fullDisk) {
 	cancel()
 	wg.Wait()
 	t.Logf("under the limit: %s", k.summary())
+	// A full disk is said as such: 507 storage_full (with Retry-After), not
+	// a bare 500.
+	k.mu.Lock()
+	var unclear []string
+	for _, f := range k.failures {
+		if !strings.Contains(f, "HTTP 507") || !strings.Contains(f, "storage_full") {
+			unclear = append(unclear, f)
+		}
+	}
+	k.mu.Unlock()
+	if len(unclear) > 0 {
+		t.Errorf("%d failures on a full disk are not 507 storage_full, for example:\n  %s", len(unclear), strings.Join(unclear[:min(5, len(unclear))], "\n  "))
+	}
 	if timedOut {
 		t.Errorf("no issuance or deposit failed within 2 minutes: the size limit did not bite (%d 5xx)", len(k.failures))
 	}
@@ -410,12 +423,11 @@ func testFullDisk(t *testing.T, base string, disk fullDisk) {
 		w.fail(t, "notifications/procedures acknowledged on the first attempt without their wallet event", w.events)
 	})
 	t.Run("exchange-receipts", func(t *testing.T) {
-		knownBug(t, "exchanges answered 200 whose receipt never reached the wallet (app.Exchange only logs the failed delivery: "+
-			"the citizen never sees the exchange and loses the entry's salt and document)", w.receipts)
+		w.fail(t, "exchanges answered 200 whose receipt never reached the wallet", w.receipts)
 	})
 	t.Run("retried-deposits", func(t *testing.T) {
-		knownBug(t, "notifications/procedures refused with a 5xx (the disk was full), then acknowledged on the retry without ever "+
-			"reaching the wallet (the tracking store kept them, so the retry skips the delivery)", w.retried)
+		w.fail(t, "notifications/procedures refused with a 5xx (the disk was full), then acknowledged on the retry without ever "+
+			"reaching the wallet", w.retried)
 	})
 	w.fail(t, "wallet problems", w.other)
 	auditVerify(t, dir)
@@ -512,15 +524,14 @@ func testClientDisconnect(t *testing.T, base string) {
 		}
 	}
 	t.Run("receipts", func(t *testing.T) {
-		knownBug(t, "a client that disconnects after the ledger append cancels the receipt's delivery (app.record delivers with the "+
-			"request's context): the entry is on the ledger, the citizen never gets its receipt", noReceipt)
+		w.fail(t, "ledger entries whose receipt never reached the wallet", noReceipt)
 	})
 	t.Run("acknowledged-receipts", func(t *testing.T) {
-		knownBug(t, "exchanges answered 200 without their receipt in the wallet", w.receipts)
+		w.fail(t, "exchanges answered 200 without their receipt in the wallet", w.receipts)
 	})
 	t.Run("deposits", func(t *testing.T) {
 		w.fail(t, "notifications/procedures acknowledged on the first attempt without their wallet event", w.events)
-		knownBug(t, "notifications/procedures whose first attempt the client gave up on, acknowledged on the retry without ever "+
-			"reaching the wallet (the deposit was stored, its wallet delivery cancelled with the request)", w.retried)
+		w.fail(t, "notifications/procedures whose first attempt the client gave up on, acknowledged on the retry without ever "+
+			"reaching the wallet", w.retried)
 	})
 }

@@ -134,8 +134,8 @@ func TestCrashRecovery(t *testing.T) {
 	t.Run("retried-deposits", func(t *testing.T) {
 		// A kill between the tracking store and the wallet delivery, then a
 		// retry; TestFaults/full-disk reproduces it every time.
-		knownBug(t, "notifications/procedures left unanswered by the kill, acknowledged on the retry without ever reaching "+
-			"the wallet (the tracking store kept them, so the retry skips the delivery)", w.retried)
+		w.fail(t, "notifications/procedures left unanswered by the kill, acknowledged on the retry without ever reaching "+
+			"the wallet", w.retried)
 	})
 	t.Logf("wallet checks: %v", time.Since(walletStart).Round(time.Millisecond))
 	rep := auditVerify(t, dir)

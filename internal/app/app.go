@@ -103,6 +103,7 @@ type App struct {
 
 	log        *slog.Logger
 	outbox     *mail.Outbox
+	owed       *owedStore
 	now        func() time.Time
 	publicBase string
 	sealer     *atrest.Sealer
@@ -209,6 +210,14 @@ func Open(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	a.closers = append(a.closers, a.Ledger.Close)
+	if a.owed, err = openOwed(layout.OwedDB(), sealer, o.Now); err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.owed.close)
+	// Receipts a crash or a full disk kept from their wallets.
+	if _, _, err := a.settleOwed(ctx); err != nil {
+		o.Log.Warn("owed receipts not all delivered: the sweep retries", "err", err.Error())
+	}
 	a.Verifier, err = verifier.Open(layout.VerifierDB(), verifier.Config{PublicBase: o.PublicBase, DIDDomain: settings.DIDDomain, Now: o.Now},
 		a.Issuer, a.Checker, a.Ledger)
 	if err != nil {

@@ -85,11 +85,8 @@ func (a *App) Exchange(ctx context.Context, q ExchangeQuery) (*ExchangeAnswer, e
 	slices.Sort(names)
 	rcpt, err := a.record(ctx, q.Citizen, ledger.Entry{Kind: ledger.KindDataExchange, Administration: q.Requester, Source: source,
 		Purpose: p.ID, LegalBasis: p.LegalBasis, Categories: names}, Document{CredentialType: p.Type, Claims: claims})
-	if rcpt == nil {
-		return nil, err
-	}
 	if err != nil {
-		a.log.Warn("data exchange recorded, receipt not delivered", "index", rcpt.Index, "err", err.Error())
+		return nil, err
 	}
 	return &ExchangeAnswer{Source: source, Purpose: p, Claims: claims, LedgerIdx: rcpt.Index, Requester: q.Requester, Citizen: q.Citizen, Credential: p.Type}, nil
 }

@@ -33,7 +33,8 @@ func (a *App) AttachMail(cfg mail.Config) error {
 
 // Sweep does the deployment's periodic work: drops disclosed claims past
 // their retention, closes expired notifications and queues deadline
-// reminders, and sends queued e-mails. `espai serve` runs it every minute.
+// reminders, delivers ledger receipts still owed to wallets, and sends
+// queued e-mails. `espai serve` runs it every minute.
 func (a *App) Sweep(ctx context.Context) error {
 	var errs []error
 	if n, err := a.Verifier.Purge(ctx); err != nil {
@@ -43,6 +44,9 @@ func (a *App) Sweep(ctx context.Context) error {
 	}
 	if err := a.SweepTracking(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("tracking sweep: %w", err))
+	}
+	if _, _, err := a.settleOwed(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("owed receipts: %w", err))
 	}
 	if a.outbox != nil {
 		if n, err := a.outbox.Flush(ctx); err != nil {

@@ -61,8 +61,11 @@ type Document struct {
 // record appends e about citizen to the ledger: pseudonym towards
 // e.Administration, salted commitment to doc. It then delivers the receipt
 // bundle to the citizen's wallet inbox (the wallet may be locked). The ledger
-// append is acknowledged (durable) before this returns; a failed delivery is
-// returned as an error after the append, so callers can report it.
+// append is acknowledged (durable) before this returns. The receipt is first
+// recorded as owed (owedStore): if that fails nothing is appended and the
+// error says so; if the delivery after the append fails, the receipt stays
+// owed and the next Sweep (or start) delivers it, so the caller may answer
+// success.
 func (a *App) record(ctx context.Context, citizen string, e ledger.Entry, doc Document) (*ledger.Receipt, error) {
 	secret, err := a.Wallet.PseudonymSecret(ctx, citizen)
 	if err != nil {
@@ -85,27 +88,46 @@ func (a *App) record(ctx context.Context, citizen string, e ledger.Entry, doc Do
 	if e.Commitment, salt, err = ledger.Commit(docRaw); err != nil {
 		return nil, err
 	}
+	owed := owedReceipt{Citizen: citizen, Commitment: e.Commitment, Admin: e.Administration, Purpose: e.Purpose,
+		Kind: e.Kind.String(), Time: e.Time, Document: docRaw, Salt: salt, SizeBefore: a.Ledger.Latest().Size}
+	if err := a.owed.put(owed); err != nil {
+		return nil, err
+	}
 	rcpt, err := a.Ledger.Append(ctx, e)
 	if err != nil {
+		// Not appended (Append answers only after the outcome): nothing is owed.
+		if derr := a.owed.done(e.Commitment); derr != nil {
+			a.log.Warn("owed receipt of a failed append left for the sweep", "err", derr.Error())
+		}
 		return nil, err
 	}
 	// The entry is durable: deliver its receipt even if the caller goes away.
-	ctx = context.WithoutCancel(ctx)
-	bundle, err := json.Marshal(ReceiptBundle{Version: 1, Receipt: rcpt, Document: docRaw, Salt: salt})
-	if err != nil {
-		return rcpt, err
+	if err := a.deliverReceipt(context.WithoutCancel(ctx), owed, rcpt); err != nil {
+		a.log.Warn("receipt not delivered yet: owed, the sweep delivers it", "index", rcpt.Index, "err", err.Error())
+		return rcpt, nil
 	}
-	payload, err := json.Marshal(wallet.Receipt{
-		Index: rcpt.Index, Administration: e.Administration, Purpose: e.Purpose,
-		Kind: e.Kind.String(), Time: e.Time, Raw: bundle,
-	})
-	if err != nil {
-		return rcpt, err
-	}
-	if err := a.deliver(ctx, citizen, wallet.DeliveryReceipt, e.Administration, payload); err != nil {
-		return rcpt, fmt.Errorf("ledger entry %d recorded, receipt not delivered: %w", rcpt.Index, err)
+	if err := a.owed.done(e.Commitment); err != nil {
+		// Delivered; the sweep delivers it once more and the wallet keeps one.
+		a.log.Warn("delivered receipt still marked owed", "index", rcpt.Index, "err", err.Error())
 	}
 	return rcpt, nil
+}
+
+// deliverReceipt puts the receipt bundle of r (receipt, document, salt) in
+// the citizen's wallet inbox.
+func (a *App) deliverReceipt(ctx context.Context, r owedReceipt, rcpt *ledger.Receipt) error {
+	bundle, err := json.Marshal(ReceiptBundle{Version: 1, Receipt: rcpt, Document: r.Document, Salt: r.Salt})
+	if err != nil {
+		return err
+	}
+	payload, err := json.Marshal(wallet.Receipt{
+		Index: rcpt.Index, Administration: r.Admin, Purpose: r.Purpose,
+		Kind: r.Kind, Time: r.Time, Raw: bundle,
+	})
+	if err != nil {
+		return err
+	}
+	return a.deliver(ctx, r.Citizen, wallet.DeliveryReceipt, r.Admin, payload)
 }
 
 // deliver seals payload to the citizen's delivery key and puts it in the inbox.

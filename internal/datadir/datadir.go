@@ -108,6 +108,9 @@ func (l Layout) MFADB() string { return l.path("mfa.db") }
 // OutboxDB is the queue of alert e-mails waiting to be sent.
 func (l Layout) OutboxDB() string { return l.path("outbox.db") }
 
+// OwedDB holds the ledger receipts owed to wallets (sealed; see internal/app).
+func (l Layout) OwedDB() string { return l.path("owed.db") }
+
 // ChainDir is the embedded Ethereum dev node's directory.
 func (l Layout) ChainDir() string { return l.path("chain") }
 

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
+	"syscall"
 
 	"github.com/espai/espai/internal/credential"
 	"github.com/espai/espai/internal/did"
@@ -12,6 +14,7 @@ import (
 	"github.com/espai/espai/internal/tracking"
 	"github.com/espai/espai/internal/trust"
 	"github.com/espai/espai/issuer"
+	"github.com/espai/espai/ledger"
 	"github.com/espai/espai/verifier"
 	"github.com/espai/espai/wallet"
 	"github.com/gin-gonic/gin"
@@ -70,8 +73,26 @@ func statusOf(err error) (int, apiError) {
 		return http.StatusUnauthorized, apiError{"unauthorized", "authentication required"}
 	case errors.Is(err, errForbidden):
 		return http.StatusForbidden, apiError{"forbidden", "not allowed"}
+	case storageErr(err, syscall.ENOSPC, syscall.EDQUOT, syscall.EFBIG):
+		return http.StatusInsufficientStorage, apiError{"storage_full", "the server is out of storage: retry later (what was acknowledged before is kept)"}
+	case storageErr(err, syscall.EROFS, syscall.EACCES):
+		return http.StatusServiceUnavailable, apiError{"storage_unavailable", "the server cannot write its data: retry later"}
+	case errors.Is(err, ledger.ErrOverloaded):
+		return http.StatusServiceUnavailable, apiError{"overloaded", "the transparency ledger is busy: retry in a moment"}
 	}
 	return http.StatusInternalServerError, apiError{"internal", "internal error"}
+}
+
+// storageErr reports whether err is one of the errnos. bbolt formats some
+// of its I/O errors with %s ("file resize error: ..."), dropping the chain,
+// so the errno's text is matched too.
+func storageErr(err error, errnos ...syscall.Errno) bool {
+	for _, e := range errnos {
+		if errors.Is(err, e) || strings.Contains(err.Error(), e.Error()) {
+			return true
+		}
+	}
+	return false
 }
 
 var (
@@ -86,6 +107,9 @@ func (s *Server) fail(c *gin.Context, err error) {
 	code, body := statusOf(err)
 	if code >= 500 {
 		s.cfg.Log.LogAttrs(c.Request.Context(), slog.LevelError, "request failed", slog.String("route", c.FullPath()), slog.String("err", err.Error()))
+	}
+	if code == http.StatusServiceUnavailable || code == http.StatusInsufficientStorage {
+		c.Header("Retry-After", "30") // storage or ledger trouble: an operator or the queue clears it
 	}
 	c.AbortWithStatusJSON(code, body)
 }
