@@ -55,11 +55,11 @@ type owedReceipt struct {
 	Purpose    string            `json:"purpose,omitempty"`
 	Kind       string            `json:"kind"`
 	Time       time.Time         `json:"time"`
-	Document   json.RawMessage `json:"document"`
-	Salt       []byte          `json:"salt"`
-	SizeBefore uint64          `json:"size_before"` // log size before the append: the entry is at or after it
-	Boot       string          `json:"boot"`
-	Created    time.Time       `json:"created"`
+	Document   json.RawMessage   `json:"document"`
+	Salt       []byte            `json:"salt"`
+	SizeBefore uint64            `json:"size_before"` // log size before the append: the entry is at or after it
+	Boot       string            `json:"boot"`
+	Created    time.Time         `json:"created"`
 }
 
 var bucketOwed = []byte("owed")
