@@ -2,6 +2,7 @@ package demo
 
 import (
 	"bytes"
+	"encoding/json"
 	"context"
 	"errors"
 	"os"
@@ -259,5 +260,57 @@ func BenchmarkSearch(b *testing.B) {
 		if _, err := f.Search(ctx, "garcia lop", 20); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkBaselineReadJSON is the baseline of BenchmarkOpen and
+// BenchmarkGenerateAndWrite: read and decode the same register files as
+// untyped JSON, with no validation or index.
+func BenchmarkBaselineReadJSON(b *testing.B) {
+	dir, _ := writeOpen(b, generate(b, Config{}))
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil || len(files) == 0 {
+		b.Fatal(files, err)
+	}
+	for b.Loop() {
+		for _, f := range files {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var v any
+			if err := json.Unmarshal(raw, &v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkBaselineScan is the baseline of BenchmarkSearch: the query as two
+// substring tests over every lower-cased name of the 1,200-citizen census.
+func BenchmarkBaselineScan(b *testing.B) {
+	dir, _ := writeOpen(b, generate(b, Config{}))
+	raw, err := os.ReadFile(filepath.Join(dir, "census.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var f struct {
+		Records []struct{ GivenName, FamilyName, SecondFamilyName string } `json:"records"`
+	}
+	if err := json.Unmarshal(raw, &f); err != nil {
+		b.Fatal(err)
+	}
+	names := make([]string, len(f.Records))
+	for i, r := range f.Records {
+		names[i] = strings.ToLower(r.GivenName + " " + r.FamilyName + " " + r.SecondFamilyName)
+	}
+	for b.Loop() {
+		n := 0
+		for _, s := range names {
+			if strings.Contains(s, "garcia") && strings.Contains(s, "lop") {
+				n++
+			}
+		}
+		_ = n
 	}
 }
