@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/espai/espai/internal/credential"
+	"maps"
 	"reflect"
 	"regexp"
 	"slices"
@@ -92,12 +93,35 @@ func (s *Service) Onboard(ctx context.Context, a Administration) error {
 	if err != nil {
 		return err
 	}
+	defer s.adminGen.Add(1) // after the commit: see AdministrationNames
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if err := putJSON(tx.Bucket(bucketAdmins), []byte(a.ID), a); err != nil {
 			return err
 		}
 		return putKeys(tx, keys)
 	})
+}
+
+// AdministrationNames maps each onboarded administration's id to its
+// official name. Pages call it on every request, so the names are kept
+// between changes: a reader stores what it read under the generation it
+// started at, and every committed change moves the generation on, so a
+// stale read is never served twice.
+func (s *Service) AdministrationNames(ctx context.Context) (map[string]string, error) {
+	gen := s.adminGen.Load()
+	if c := s.names.Load(); c != nil && c.gen == gen {
+		return maps.Clone(c.names), nil
+	}
+	admins, err := s.Administrations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]string, len(admins))
+	for _, a := range admins {
+		names[a.ID] = a.Name
+	}
+	s.names.Store(&namesCache{gen: gen, names: names})
+	return maps.Clone(names), nil
 }
 
 // Administration returns one onboarded administration.

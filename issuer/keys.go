@@ -208,6 +208,7 @@ func (s *Service) RotateKeys(ctx context.Context, admin string) (generation int,
 		}
 		return putKeys(tx, keys)
 	})
+	s.adminGen.Add(1)
 	if err != nil {
 		return 0, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/espai/espai/internal/atrest"
@@ -58,6 +59,16 @@ type Service struct {
 	mu      sync.Mutex
 	signers map[string]*signingKey
 	docs    map[string]*did.Document
+
+	// adminGen counts committed changes to the administrations; names
+	// caches their names for the generation it was read at.
+	adminGen atomic.Uint64
+	names    atomic.Pointer[namesCache]
+}
+
+type namesCache struct {
+	gen   uint64
+	names map[string]string
 }
 
 // Open opens (creating if needed) the issuer database at path.

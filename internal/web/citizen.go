@@ -325,14 +325,14 @@ func activityViews(tr translator, names map[string]string, events []wallet.Event
 
 // adminNames maps administration DIDs and ids to their official names.
 func (s *Server) adminNames(ctx context.Context) map[string]string {
-	out := map[string]string{}
-	admins, err := s.cfg.App.Issuer.Administrations(ctx)
+	names, err := s.cfg.App.Issuer.AdministrationNames(ctx)
+	out := make(map[string]string, 2*len(names))
 	if err != nil {
 		return out
 	}
-	for _, a := range admins {
-		out[s.cfg.App.Issuer.DID(a.ID)] = a.Name
-		out[a.ID] = a.Name
+	for id, name := range names {
+		out[id] = name
+		out[s.cfg.App.Issuer.DID(id)] = name
 	}
 	return out
 }
