@@ -200,8 +200,9 @@ func checkOwner(admin, ref, citizen string) error {
 		return fmt.Errorf("%w: administration id %q", ErrInvalid, admin)
 	case !refRE.MatchString(ref):
 		return fmt.Errorf("%w: reference %q: 1-64 letters, digits and . _ / -", ErrInvalid, ref)
-	case citizen == "" || len(citizen) > 32:
-		return fmt.Errorf("%w: citizen id is required", ErrInvalid)
+	case citizen == "" || len(citizen) > 32 || strings.ContainsRune(citizen, '|'):
+		// '|' separates the parts of the per-citizen index keys.
+		return fmt.Errorf("%w: citizen id is required (at most 32 characters, no '|')", ErrInvalid)
 	}
 	return nil
 }
