@@ -45,10 +45,14 @@ var devices = []string{
 }
 
 // browser is one citizen's browser: its own cookie jar and keep-alive
-// connection, no redirects followed, and the links it has seen.
+// connection, no redirects followed, and the links it has seen. A browser
+// is used by one goroutine at a time; tab gives another goroutine its own.
+// A staff system's client is a browser too, with a bearer token and no
+// cookies needed.
 type browser struct {
 	base     string
 	who      citizen
+	token    string // staff API token, sent as a bearer token when set
 	client   *http.Client
 	ua, lang string
 	rng      *mrand.Rand
@@ -74,6 +78,26 @@ func newBrowser(base string, who citizen, rec *recorder, seed uint64) *browser {
 	}
 }
 
+// newStaff returns the client of a staff system calling the API with token:
+// a pool of keep-alive connections, since it has many requests in flight.
+func newStaff(base, token string, rec *recorder) *browser {
+	return &browser{
+		base: base, token: token, rec: rec, ua: "espai-load staff system", lang: "ca",
+		client: &http.Client{
+			Timeout:       2 * time.Minute,
+			Transport:     &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: time.Minute},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+}
+
+// tab returns another tab of the same browser, for use by another
+// goroutine: the same cookie jar (so the same session), connections and
+// device, its own buffer. It does not browse (no random source, no links).
+func (b *browser) tab() *browser {
+	return &browser{base: b.base, who: b.who, token: b.token, client: b.client, ua: b.ua, lang: b.lang, rec: b.rec}
+}
+
 // response is what a request returned.
 type response struct {
 	code     int
@@ -81,16 +105,26 @@ type response struct {
 	body     string // kept only when asked for
 }
 
-// do sends one request and records its client-side latency and outcome in
-// the phase current when it was sent. A transport error, a status of 400 or
-// more, or a page sending the citizen back to /login (the session was lost)
-// is an error.
+// do sends one request, with form (when not nil) as its urlencoded body;
+// see send.
 func (b *browser) do(ctx context.Context, method, path string, form url.Values, keepBody bool) (response, error) {
+	if form == nil {
+		return b.send(ctx, method, path, "", nil, keepBody)
+	}
+	return b.send(ctx, method, path, "application/x-www-form-urlencoded", []byte(form.Encode()), keepBody)
+}
+
+// send sends one request (path may carry a query) and records its
+// client-side latency and outcome under its route, in the phase current when
+// it was sent. A transport error, a status of 400 or more, or a page sending
+// the citizen back to /login (the session was lost) is an error.
+func (b *browser) send(ctx context.Context, method, path, contentType string, payload []byte, keepBody bool) (response, error) {
 	phase := b.rec.phase.Load()
-	route := routeOf(method, path)
+	p, _, _ := strings.Cut(path, "?")
+	route := routeOf(method, p)
 	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
+	if payload != nil {
+		body = bytes.NewReader(payload)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, b.base+path, body)
 	if err != nil {
@@ -98,8 +132,11 @@ func (b *browser) do(ctx context.Context, method, path string, form url.Values, 
 	}
 	req.Header.Set("User-Agent", b.ua)
 	req.Header.Set("Accept-Language", b.lang)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if b.token != "" {
+		req.Header.Set("Authorization", "Bearer "+b.token)
 	}
 	start := time.Now()
 	resp, err := b.client.Do(req)
@@ -196,8 +233,12 @@ func (b *browser) browse(ctx context.Context, deadline time.Time, thinkMin, thin
 }
 
 // csrfOf returns the value of a page's first hidden csrf field.
-func csrfOf(html string) string {
-	const field = `name="csrf" value="`
+func csrfOf(html string) string { return valueOf(html, "csrf") }
+
+// valueOf returns the value of the first input named name in html, written
+// as the templates write it (name="..." value="...").
+func valueOf(html, name string) string {
+	field := `name="` + name + `" value="`
 	i := strings.Index(html, field)
 	if i < 0 {
 		return ""
