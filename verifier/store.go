@@ -30,6 +30,9 @@ func openDB(path string) (*bolt.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open verifier database: %w", err)
 	}
+	// Requests, answers and nonce spends go through Batch: concurrent ones
+	// share a commit; a lone write waits at most this long for company.
+	db.MaxBatchDelay = 3 * time.Millisecond
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketMeta, bucketRequests, bucketSeen, bucketHandoff} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -54,7 +57,7 @@ func openDB(path string) (*bolt.DB, error) {
 
 // markSeen records key as used until expiry, in tx. It fails with ErrReplay
 // when key is already recorded and not yet expired. Expired keys are pruned
-// lazily by pruneSeen.
+// by pruneSeen from Purge (the minute sweep), off the write path.
 func markSeen(tx *bolt.Tx, key string, expiry time.Time, now time.Time) error {
 	b := tx.Bucket(bucketSeen)
 	if v := b.Get([]byte(key)); v != nil && int64(binary.BigEndian.Uint64(v)) > now.Unix() {

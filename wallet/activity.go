@@ -105,9 +105,10 @@ func (s *Session) RecordEvent(ctx context.Context, e Event) (Event, error) {
 	if err := e.validate(); err != nil {
 		return e, err
 	}
-	err := s.update(ctx, func(b *bolt.Bucket, aead cipher.AEAD) error {
+	in := e
+	err := s.batch(ctx, func(b *bolt.Bucket, aead cipher.AEAD) error {
 		var err error
-		e, err = appendEvent(b, aead, s.id, e)
+		e, err = appendEvent(b, aead, s.id, in)
 		return err
 	})
 	return e, err

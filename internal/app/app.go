@@ -34,6 +34,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/espai/espai/internal/atrest"
@@ -101,9 +102,12 @@ type App struct {
 	// Resolver resolves this deployment's did:web administrations and did:key holders.
 	Resolver did.Resolver
 
-	log        *slog.Logger
-	outbox     *mail.Outbox
-	owed       *owedStore
+	log    *slog.Logger
+	outbox *mail.Outbox
+	owed   *owedStore
+	// receiptsOK remembers receipt bundles already verified (verifiedEntry).
+	receiptsMu sync.Mutex
+	receiptsOK map[[32]byte]*ledger.Entry
 	now        func() time.Time
 	publicBase string
 	sealer     *atrest.Sealer

@@ -78,6 +78,7 @@ func openOwed(path string, sealer *atrest.Sealer, now func() time.Time) (*owedSt
 	if err != nil {
 		return nil, fmt.Errorf("app: open owed receipts: %w", err)
 	}
+	db.MaxBatchDelay = 2 * time.Millisecond // every ledger append waits for its put
 	if err := db.Update(func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketOwed)
 		return err
