@@ -1,19 +1,3 @@
-// Package mfa is the citizen's optional second factor: time-based one-time
-// codes (TOTP, RFC 6238: SHA-1, 6 digits, 30-second steps), as every
-// authenticator app speaks them. With it, a login needs the wallet passphrase
-// and a code from the citizen's phone (AAL2).
-//
-// Security properties: secrets are sealed at rest with the deployment's
-// at-rest key (AES-GCM, bound to the citizen's id), so a copy of mfa.db alone
-// reveals nothing. A code is accepted one step either side of now (clock
-// drift) and never twice: the last accepted step is stored, so a code seen
-// over a shoulder or replayed from a log is refused. Comparisons are
-// constant-time. A secret only becomes active once the citizen proved their
-// app holds it (Confirm).
-//
-// Caveats: rate limiting of code attempts is the caller's (the web layer
-// counts failures per account); losing the phone means turning the factor
-// off through an identity check outside Espai (an office), as for any TOTP.
 package mfa
 
 import (
@@ -31,16 +15,6 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
-// Errors.
-var (
-	// ErrWrongCode means the code is not the current one (or was used).
-	ErrWrongCode = errors.New("mfa: wrong or used code")
-	// ErrNotEnabled means the citizen has no active second factor.
-	ErrNotEnabled = errors.New("mfa: no second factor")
-	// ErrNoEnrolment means Confirm came without Begin.
-	ErrNoEnrolment = errors.New("mfa: no enrolment in progress")
-)
-
 // Issuer is the name authenticator apps show.
 const Issuer = "El Meu Espai"
 
@@ -51,7 +25,8 @@ const (
 )
 
 var (
-	bucketFactors = []byte("totp") // citizen -> sealed record
+	bucketFactors  = []byte("totp")     // citizen -> sealed TOTP record
+	bucketPasskeys = []byte("passkeys") // citizen -> sealed passkey record (passkey.go)
 )
 
 type record struct {
@@ -81,8 +56,12 @@ func Open(path string, sealer *atrest.Sealer, now func() time.Time) (*Store, err
 		return nil, fmt.Errorf("open second-factor database: %w", err)
 	}
 	if err := db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucketFactors)
-		return err
+		for _, b := range [][]byte{bucketFactors, bucketPasskeys} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
 	}); err != nil {
 		db.Close()
 		return nil, err
@@ -169,16 +148,48 @@ func (s *Store) Confirm(_ context.Context, citizen, code string) error {
 	})
 }
 
-// Enabled reports whether citizen has an active second factor.
-func (s *Store) Enabled(_ context.Context, citizen string) (bool, error) {
-	var on bool
+// Enabled reports whether citizen has a second factor: an active TOTP
+// secret or at least one passkey (a blocked one too: it must not fall back
+// to the passphrase alone). A login then needs one of them.
+func (s *Store) Enabled(ctx context.Context, citizen string) (bool, error) {
+	f, err := s.Factors(ctx, citizen)
+	return f.Any(), err
+}
+
+// Factors says which second factors citizen has.
+func (s *Store) Factors(_ context.Context, citizen string) (Factors, error) {
+	var f Factors
 	err := s.db.View(func(tx *bolt.Tx) error {
 		r, err := s.get(tx, citizen)
-		on = r != nil && r.Active
-		return err
+		if err != nil {
+			return err
+		}
+		f.TOTP = r != nil && r.Active
+		pr, err := s.getPasskeys(tx, citizen)
+		if err != nil || pr == nil {
+			return err
+		}
+		for _, k := range pr.Keys {
+			if k.Credential.Authenticator.CloneWarning {
+				f.Blocked++
+			} else {
+				f.Passkeys++
+			}
+		}
+		return nil
 	})
-	return on, err
+	return f, err
 }
+
+// Factors are a citizen's second factors.
+type Factors struct {
+	TOTP     bool // an active TOTP secret
+	Passkeys int  // passkeys that can be used
+	Blocked  int  // passkeys refused because they may have been copied
+}
+
+// Any reports whether a login needs a second factor.
+func (f Factors) Any() bool { return f.TOTP || f.Passkeys > 0 || f.Blocked > 0 }
 
 // Verify checks a login code and spends its step.
 func (s *Store) Verify(_ context.Context, citizen, code string) error {
@@ -199,8 +210,9 @@ func (s *Store) Verify(_ context.Context, citizen, code string) error {
 	})
 }
 
-// Disable removes the citizen's second factor after a valid code (or
-// unconditionally with code "" when force is true: erasure).
+// Disable removes the citizen's TOTP secret after a valid code (or
+// unconditionally with code "" when force is true). Passkeys stay: see
+// RemovePasskey, and Forget for erasure.
 func (s *Store) Disable(_ context.Context, citizen, code string, force bool) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		r, err := s.get(tx, citizen)

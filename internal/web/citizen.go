@@ -39,12 +39,13 @@ type page struct {
 }
 
 func (s *Server) mountCitizen(r *gin.Engine) {
-	r.SetHTMLTemplate(template.Must(template.New("").Funcs(template.FuncMap{"local": app.Local}).ParseFS(templateFS, "templates/*.html")))
+	r.SetHTMLTemplate(template.Must(template.New("").Funcs(template.FuncMap{"local": app.Local, "passkeyData": passkeyData}).ParseFS(templateFS, "templates/*.html")))
 	static, _ := fs.Sub(staticFS, "static")
 	r.StaticFS("/static", http.FS(static))
 	r.GET("/login", s.loginPage)
 	r.POST("/login", s.login)
 	r.POST("/login/code", s.loginCode)
+	s.mountPasskeyLogin(r)
 	g := r.Group("/", s.requireCitizen)
 	g.POST("/logout", s.logout)
 	g.GET("/", s.home)
@@ -134,7 +135,7 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	device := deviceOf(c.Request.UserAgent())
-	if on, err := s.cfg.App.MFA.Enabled(c.Request.Context(), id); err != nil || on {
+	if f, err := s.cfg.App.MFA.Factors(c.Request.Context(), id); err != nil || f.Any() {
 		if err != nil {
 			ws.Lock()
 			s.cfg.Log.Error("second factor unreadable", "err", err.Error())
@@ -310,6 +311,8 @@ func activityViews(tr translator, names map[string]string, events []wallet.Event
 			v.Detail = tr.T("notif.state." + f["state"])
 		case wallet.EventLogin:
 			v.Detail = f["service"] + " · " + f["device"]
+		case eventPasskeyAdded, eventPasskeyRemoved:
+			v.Detail = f["name"]
 		case wallet.EventCredentialReceived, wallet.EventCredentialRevoked:
 			if f["type"] != "" {
 				v.Detail = tr.T("type." + f["type"])

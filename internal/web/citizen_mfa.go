@@ -26,6 +26,9 @@ type pendingLogin struct {
 	device  string
 	csrf    string
 	created time.Time
+	// ceremony is the passkey assertion in progress, if any (guarded by
+	// pendingLogins.mu; taken by its first answer).
+	ceremony *mfa.Ceremony
 }
 
 type pendingLogins struct {
@@ -68,6 +71,29 @@ func (p *pendingLogins) drop(id string, lock bool) {
 	}
 }
 
+// setCeremony keeps a passkey ceremony for the pending login id,
+// replacing an earlier one.
+func (p *pendingLogins) setCeremony(id string, c *mfa.Ceremony) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pl, ok := p.m[id]; ok {
+		pl.ceremony = c
+	}
+}
+
+// takeCeremony hands out the pending login's passkey ceremony once.
+func (p *pendingLogins) takeCeremony(id string) *mfa.Ceremony {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pl, ok := p.m[id]
+	if !ok {
+		return nil
+	}
+	c := pl.ceremony
+	pl.ceremony = nil
+	return c
+}
+
 func (p *pendingLogins) sweep(now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -88,9 +114,29 @@ func (s *Server) askCode(c *gin.Context, ws *wallet.Session, device string) {
 	s.showCode(c, http.StatusOK, pl, "")
 }
 
+// codeData is the second step of a login: the factors offered.
+type codeData struct {
+	Error   string
+	TOTP    bool         // the code form
+	Passkey *passkeyForm // the passkey form
+	Blocked bool         // neither can be used: blocked passkeys, or passkeys off here
+}
+
+// showCode asks for the second factor: a passkey, a code, or either,
+// whichever the citizen has (read again each time: a passkey may have just
+// been blocked).
 func (s *Server) showCode(c *gin.Context, code int, pl *pendingLogin, errKey string) {
 	lang := langOf(c)
-	d := loginData{}
+	f, err := s.cfg.App.MFA.Factors(c.Request.Context(), pl.wallet.CitizenID())
+	if err != nil {
+		s.cfg.Log.Error("second factor unreadable", "err", err.Error())
+		f = mfa.Factors{TOTP: true, Passkeys: 1} // offer both: each is checked when used
+	}
+	d := codeData{TOTP: f.TOTP}
+	if s.passkeys != nil && f.Passkeys > 0 {
+		d.Passkey = s.passkeyForm()
+	}
+	d.Blocked = !d.TOTP && d.Passkey == nil
 	if errKey != "" {
 		d.Error = translator(lang).T(errKey)
 	}
@@ -99,29 +145,52 @@ func (s *Server) showCode(c *gin.Context, code int, pl *pendingLogin, errKey str
 	c.HTML(code, "login_code", p)
 }
 
-// loginCode checks the second factor and starts the session. Wrong codes
-// count against the account and address like wrong passphrases.
-func (s *Server) loginCode(c *gin.Context) {
+// pendingOf is the pending login of the request, when its cookie and CSRF
+// token are right.
+func (s *Server) pendingOf(c *gin.Context) (string, *pendingLogin, bool) {
 	id, _ := c.Cookie(mfaCookie)
 	pl, ok := s.pending.get(id, s.now())
 	if !ok || !tokensEqual(pl.csrf, c.PostForm("csrf")) {
+		return "", nil, false
+	}
+	return id, pl, true
+}
+
+// secondFactorLimited ends a pending login whose account or address is
+// over the limit of failed attempts.
+func (s *Server) secondFactorLimited(c *gin.Context, id string, pl *pendingLogin) bool {
+	if !s.loginByAddr.blocked("addr:"+c.ClientIP()) && !s.loginByAccount.blocked("acct:"+pl.wallet.CitizenID()) {
+		return false
+	}
+	s.pending.drop(id, true)
+	s.setCookie(c, mfaCookie, "", -1)
+	return true
+}
+
+// secondFactorFailed counts a wrong code or passkey against the account
+// and the address, like a wrong passphrase.
+func (s *Server) secondFactorFailed(c *gin.Context, pl *pendingLogin) {
+	s.loginByAddr.fail("addr:" + c.ClientIP())
+	s.loginByAccount.fail("acct:" + pl.wallet.CitizenID())
+}
+
+// loginCode checks the second factor and starts the session. Wrong codes
+// count against the account and address like wrong passphrases.
+func (s *Server) loginCode(c *gin.Context) {
+	id, pl, ok := s.pendingOf(c)
+	if !ok {
 		s.showLogin(c, http.StatusForbidden, "mfa.expired", "")
 		return
 	}
-	citizen := pl.wallet.CitizenID()
-	addrKey, acctKey := "addr:"+c.ClientIP(), "acct:"+citizen
-	if s.loginByAddr.blocked(addrKey) || s.loginByAccount.blocked(acctKey) {
-		s.pending.drop(id, true)
-		s.setCookie(c, mfaCookie, "", -1)
+	if s.secondFactorLimited(c, id, pl) {
 		s.showLogin(c, http.StatusTooManyRequests, "login.limited", "")
 		return
 	}
-	if err := s.cfg.App.MFA.Verify(c.Request.Context(), citizen, c.PostForm("code")); err != nil {
-		if !errors.Is(err, mfa.ErrWrongCode) {
+	if err := s.cfg.App.MFA.Verify(c.Request.Context(), pl.wallet.CitizenID(), c.PostForm("code")); err != nil {
+		if !errors.Is(err, mfa.ErrWrongCode) && !errors.Is(err, mfa.ErrNotEnabled) {
 			s.cfg.Log.Error("second factor check failed", "err", err.Error())
 		}
-		s.loginByAddr.fail(addrKey)
-		s.loginByAccount.fail(acctKey)
+		s.secondFactorFailed(c, pl)
 		s.showCode(c, http.StatusUnauthorized, pl, "mfa.wrong")
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/espai/espai/internal/mfa"
 	"github.com/espai/espai/wallet"
 )
 
@@ -30,6 +31,9 @@ type citizenSession struct {
 	Created  time.Time
 	LastSeen time.Time
 	Wallet   *wallet.Session
+	// ceremony is the passkey registration in progress, if any (guarded
+	// by sessions.mu; taken by its first answer).
+	ceremony *mfa.Ceremony
 }
 
 // sessions holds the citizens' sessions. Session ids are 256 random bits,
@@ -76,6 +80,29 @@ func (s *sessions) get(id string) (*citizenSession, bool) {
 	}
 	cs.LastSeen = now
 	return cs, true
+}
+
+// setCeremony keeps a passkey registration for session id, replacing an
+// earlier one.
+func (s *sessions) setCeremony(id string, c *mfa.Ceremony) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cs, ok := s.m[id]; ok {
+		cs.ceremony = c
+	}
+}
+
+// takeCeremony hands out session id's passkey registration once.
+func (s *sessions) takeCeremony(id string) *mfa.Ceremony {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs, ok := s.m[id]
+	if !ok {
+		return nil
+	}
+	c := cs.ceremony
+	cs.ceremony = nil
+	return c
 }
 
 // end logs a session out and locks its wallet.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/espai/espai/internal/app"
+	"github.com/espai/espai/internal/mfa"
 	"github.com/gin-gonic/gin"
 )
 
@@ -18,6 +19,7 @@ func (s *Server) mountSettings(g gin.IRouter) {
 	g.POST("/settings/erase", s.eraseSpace)
 	g.POST("/settings/email", s.setEmail)
 	s.mountMFASettings(g)
+	s.mountPasskeySettings(g)
 }
 
 func (s *Server) settingsPage(c *gin.Context, code int, message string) {
@@ -36,10 +38,19 @@ func (s *Server) settingsPage(c *gin.Context, code int, message string) {
 			mv = append(mv, mutedView{Kind: k, Text: tr.T("alertkind." + k)})
 		}
 	}
-	mfaOn, err := s.cfg.App.MFA.Enabled(c.Request.Context(), cs.Citizen)
+	factors, err := s.cfg.App.MFA.Factors(c.Request.Context(), cs.Citizen)
 	if err != nil {
 		s.fail500(c, cs, err)
 		return
+	}
+	passkeys, err := s.cfg.App.MFA.ListPasskeys(c.Request.Context(), cs.Citizen)
+	if err != nil {
+		s.fail500(c, cs, err)
+		return
+	}
+	var form *passkeyForm
+	if s.passkeys != nil {
+		form = s.passkeyForm()
 	}
 	contact, err := s.cfg.App.Tracking.Contact(c.Request.Context(), cs.Citizen)
 	if err != nil {
@@ -50,7 +61,8 @@ func (s *Server) settingsPage(c *gin.Context, code int, message string) {
 	if contact != nil {
 		email = contact.Email
 	}
-	s.render(c, code, "settings", "settings.title", "settings", cs, map[string]any{"Muted": mv, "Message": message, "MFA": mfaOn,
+	s.render(c, code, "settings", "settings.title", "settings", cs, map[string]any{"Muted": mv, "Message": message, "MFA": factors.TOTP,
+		"Passkeys": passkeys, "PasskeyForm": form, "MaxPasskeys": len(passkeys) >= mfa.MaxPasskeys,
 		"Email": email, "MailOn": s.cfg.App.Mail != nil})
 }
 
@@ -102,8 +114,8 @@ func (s *Server) eraseSpace(c *gin.Context) {
 		return
 	}
 	// What the server keeps for the citizen goes too: the e-mail contact and
-	// the second factor.
-	if err := errors.Join(s.cfg.App.Tracking.Forget(ctx, cs.Citizen), s.cfg.App.MFA.Disable(ctx, cs.Citizen, "", true)); err != nil {
+	// the second factors (TOTP and passkeys).
+	if err := errors.Join(s.cfg.App.Tracking.Forget(ctx, cs.Citizen), s.cfg.App.MFA.Forget(ctx, cs.Citizen)); err != nil {
 		s.cfg.Log.Error("erase: server-side records not removed", "err", err.Error())
 	}
 	for _, other := range s.sess.of(cs.Citizen) {

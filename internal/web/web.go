@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/espai/espai/internal/app"
+	"github.com/espai/espai/internal/mfa"
 	"github.com/espai/espai/internal/staff"
 	"github.com/espai/espai/ledger/ledgerhttp"
 	"github.com/gin-gonic/gin"
@@ -41,6 +42,9 @@ type Server struct {
 	consoles       staffSessions
 	loginByAccount *limiter
 	loginByAddr    *limiter
+	// passkeys runs WebAuthn for the deployment's public URL; nil when
+	// that URL cannot carry passkeys (see mfa.RelyingPartyFor).
+	passkeys *mfa.Passkeys
 }
 
 // New builds the server and mounts every route.
@@ -54,6 +58,7 @@ func New(cfg Config) *Server {
 	s.sess = newSessions(now)
 	s.loginByAccount = newLimiter(now, 5, 15*time.Minute)
 	s.loginByAddr = newLimiter(now, 30, 15*time.Minute)
+	s.passkeys = openPasskeys(cfg)
 	s.engine.Use(gin.Recovery(), s.logRequests, securityHeaders)
 	s.engine.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	s.mountIssuerPublic(s.engine)
