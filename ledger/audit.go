@@ -42,11 +42,12 @@ type ChainReader interface {
 
 // ChainAnchor is one anchor as the chain records it (event and storage agree).
 type ChainAnchor struct {
-	Size   uint64 `json:"size"`
-	Root   Hash   `json:"root"`
-	Block  uint64 `json:"block"`
-	TxHash string `json:"tx_hash"`
-	Final  bool   `json:"final"`
+	Size     uint64 `json:"size"`
+	Root     Hash   `json:"root"`
+	Block    uint64 `json:"block"`
+	TxHash   string `json:"tx_hash"`
+	Final    bool   `json:"final"`
+	Contract string `json:"contract,omitempty"` // the contract holding it, when the reader says
 }
 
 // AuditReport summarises an audit. The audit passed only when Problems is 0.
@@ -57,6 +58,7 @@ type AuditReport struct {
 	AnchorsFinal     int    `json:"anchors_final"`     // of which final
 	AnchorsPending   int    `json:"anchors_pending"`   // recorded by the log, not yet in a block
 	AnchorsUnchecked int    `json:"anchors_unchecked"` // recorded, but no chain was given to check them
+	AnchorsLost      int    `json:"anchors_lost"`      // lost with a retired contract of the embedded dev chain
 	Problems         int    `json:"problems"`
 	FirstProblem     string `json:"first_problem,omitempty"`
 	// Failed counts the problems per check (the AuditCheck* names); empty
@@ -91,9 +93,10 @@ const auditPage = MaxRange
 // that sizes increase; that each checkpoint's root equals the root recomputed
 // from the first Size entries (so every checkpoint is consistent with the
 // next); that entries are contiguous, parse as valid entries and end at the
-// latest checkpoint; stored leaf hashes when the source keeps them; and, when
-// chain is not nil, that every anchor on chain matches a checkpoint and every
-// anchor the log says is included or final is on chain.
+// latest checkpoint; stored leaf hashes when the source keeps them; that every
+// lost anchor record (AnchorLost) is covered by a later anchor, on chain or
+// pending; and, when chain is not nil, that every anchor on chain matches a
+// checkpoint and every anchor the log says is included or final is on chain.
 //
 // Mismatches are counted in the report; the error is for a source or chain
 // that could not be read at all. Either means the audit did not pass.
@@ -203,6 +206,8 @@ func auditAnchors(ctx context.Context, rep *AuditReport, src AuditSource, chain 
 		return
 	}
 	claimed := map[uint64]AnchorRecord{}
+	var lost []AnchorRecord
+	var covered uint64 // largest size anchored on chain or pending
 	for _, r := range recs {
 		cp, ok := cps[r.Size]
 		switch {
@@ -214,12 +219,29 @@ func auditAnchors(ctx context.Context, rep *AuditReport, src AuditSource, chain 
 		switch r.Status {
 		case AnchorPending:
 			rep.AnchorsPending++
+			covered = max(covered, r.Size)
 		case AnchorIncluded, AnchorFinal:
 			claimed[r.Size] = r
+		case AnchorLost:
+			rep.AnchorsLost++
+			lost = append(lost, r)
 		}
 	}
+	// A lost anchor (its contract vanished with the embedded dev chain) no
+	// longer proves anything; a later anchor of a larger tree must cover its
+	// checkpoint, which the tree check proves consistent with it.
+	defer func() {
+		for _, r := range lost {
+			if r.Size > covered {
+				rep.problem(AuditCheckAnchors, "the anchor of size %d was lost with its contract (%s) and no later anchor covers it", r.Size, r.LastError)
+			}
+		}
+	}()
 	if chain == nil {
 		rep.AnchorsUnchecked = len(claimed)
+		for size := range claimed {
+			covered = max(covered, size)
+		}
 		return
 	}
 	onChain, err := chain.AnchoredOnChain(ctx)
@@ -240,6 +262,7 @@ func auditAnchors(ctx context.Context, rep *AuditReport, src AuditSource, chain 
 			continue
 		}
 		rep.AnchorsOnChain++
+		covered = max(covered, a.Size)
 		if a.Final {
 			rep.AnchorsFinal++
 		}
@@ -351,6 +374,18 @@ func (f *FileSource) AnchorRecords(ctx context.Context) ([]AnchorRecord, error) 
 	err := f.db.View(func(tx *bolt.Tx) error {
 		var err error
 		out, err = readAnchors(ctx, tx)
+		return err
+	})
+	return out, err
+}
+
+// RetiredAnchorContracts returns the contracts recorded as retired in the
+// file, oldest first (see Log.RetiredAnchorContracts).
+func (f *FileSource) RetiredAnchorContracts() ([]RetiredAnchorContract, error) {
+	var out []RetiredAnchorContract
+	err := f.db.View(func(tx *bolt.Tx) error {
+		var err error
+		out, err = readRetired(tx)
 		return err
 	})
 	return out, err

@@ -145,3 +145,49 @@ func TestAuditAnchors(t *testing.T) {
 		}
 	})
 }
+
+// Anchors lost with a retired contract of the embedded dev chain prove
+// nothing: the audit counts them and requires a later anchor (on chain, or
+// pending) to cover each.
+func TestAuditLostAnchors(t *testing.T) {
+	sk, vk := testKey(t)
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	l := openTestLog(t, path, sk)
+	ctx := context.Background()
+	var cps []SignedCheckpoint
+	for i := range 3 {
+		if _, err := l.Append(ctx, sampleEntry(i)); err != nil {
+			t.Fatal(err)
+		}
+		cps = append(cps, l.Latest())
+	}
+	put := func(cp SignedCheckpoint, s AnchorStatus) {
+		t.Helper()
+		if err := l.PutAnchor(ctx, AnchorRecord{Size: cp.Size, Root: cp.Root, Status: s, LastError: "lost with contract 0xbb"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(cps[0], AnchorLost)
+	put(cps[1], AnchorLost)
+	src := l.AuditSource()
+	later := fakeChain{anchors: []ChainAnchor{{Size: cps[2].Size, Root: cps[2].Root, Block: 9}}}
+	if rep, err := Audit(ctx, src, vk, fakeChain{}); err != nil || rep.OK() || !strings.Contains(rep.FirstProblem, "no later anchor covers it") {
+		t.Fatalf("lost anchors, none later: %v %+v", err, rep)
+	}
+	if rep, err := Audit(ctx, src, vk, later); err != nil || !rep.OK() || rep.AnchorsLost != 2 {
+		t.Fatalf("lost anchors covered by a later anchor on chain: %v %+v", err, rep)
+	}
+	put(cps[2], AnchorPending)
+	if rep, err := Audit(ctx, l.AuditSource(), vk, nil); err != nil || !rep.OK() || rep.AnchorsLost != 2 || rep.AnchorsPending != 1 {
+		t.Fatalf("lost anchors covered by a pending one: %v %+v", err, rep)
+	}
+	if err := l.PutAnchor(ctx, AnchorRecord{Size: cps[2].Size, Root: cps[2].Root, Status: AnchorIncluded, Block: 9}); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := Audit(ctx, l.AuditSource(), vk, later); err != nil || !rep.OK() || rep.AnchorsLost != 2 || rep.AnchorsOnChain != 1 {
+		t.Fatalf("lost anchors covered on chain: %v %+v", err, rep)
+	}
+	if rep, err := Audit(ctx, l.AuditSource(), vk, fakeChain{}); err != nil || rep.OK() {
+		t.Fatalf("the covering anchor is not on chain, yet the audit passed: %v %+v", err, rep)
+	}
+}

@@ -24,9 +24,10 @@ const (
 	// receipts, equal the hashes of the entries (only for sources that keep
 	// them: a ledger file or a LogSource).
 	AuditCheckLeafHashes = "leaf_hashes"
-	// AuditCheckAnchors: anchor records name stored checkpoints; with a
-	// chain, every anchor on chain matches a checkpoint and every anchor the
-	// log calls included or final is on chain.
+	// AuditCheckAnchors: anchor records name stored checkpoints; a later
+	// anchor (on chain or pending) covers every lost one; with a chain, every
+	// anchor on chain matches a checkpoint and every anchor the log calls
+	// included or final is on chain.
 	AuditCheckAnchors = "anchors"
 )
 

@@ -35,27 +35,6 @@ func TestFaults(t *testing.T) {
 	t.Run("client-disconnect", func(t *testing.T) { testClientDisconnect(t, base) })
 }
 
-// faultsStrictEnv=1 makes the checks that fail because of the bugs these
-// tests found fail the test. Without it they are reported as skipped
-// subtests ("KNOWN BUG: ..."), so that the rest of the suite stays usable
-// until the fixes land; then they should always fail.
-const faultsStrictEnv = "ESPAI_FAULTS_STRICT"
-
-// knownBug reports problems caused by a known bug: an error with
-// ESPAI_FAULTS_STRICT=1, otherwise a skip that says what is broken.
-func knownBug(t *testing.T, bug string, problems []string) {
-	t.Helper()
-	if len(problems) == 0 {
-		return
-	}
-	msg := fmt.Sprintf("KNOWN BUG: %s: %d, for example:\n  %s", bug, len(problems), strings.Join(problems[:min(10, len(problems))], "\n  "))
-	if os.Getenv(faultsStrictEnv) == "1" {
-		t.Error(msg)
-		return
-	}
-	t.Skip(msg + "\n(" + faultsStrictEnv + "=1 makes this fail)")
-}
-
 // readOnlyCommands are the commands that must refuse a read-only directory.
 func readOnlyCommands(t testing.TB, dir string) [][]string {
 	return [][]string{

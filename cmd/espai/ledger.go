@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
@@ -147,6 +148,9 @@ func runLedgerAnchors(ctx context.Context, e *env, args []string) error {
 		if c, err := l.AnchorContract(ctx); err == nil {
 			out.Contract = &c
 		}
+		if out.Retired, err = l.RetiredAnchorContracts(ctx); err != nil {
+			return err
+		}
 		return printJSON(e, out)
 	})
 }
@@ -191,6 +195,7 @@ func runAuditVerify(ctx context.Context, e *env, args []string) error {
 		src      ledger.AuditSource
 		vkey     = *key
 		contract ledger.AnchorContract
+		retired  []ledger.RetiredAnchorContract
 		haveC    bool
 		err      error
 	)
@@ -213,13 +218,16 @@ func runAuditVerify(ctx context.Context, e *env, args []string) error {
 		}
 		contract, err = f.AnchorContract()
 		haveC = err == nil
+		if retired, err = f.RetiredAnchorContracts(); err != nil {
+			return err
+		}
 		if haveC && *ethRPC == "" {
 			node, err := startDevchain(ctx, layout)
 			if err != nil {
 				return fmt.Errorf("start the embedded chain to check anchors: %w", err)
 			}
 			defer node.Close()
-			return auditWith(ctx, e, src, vkey, node.Client(), contract)
+			return auditWith(ctx, e, src, vkey, node.Client(), contract, retired)
 		}
 	} else {
 		c := &ledgerhttp.Client{Base: *url}
@@ -237,6 +245,7 @@ func runAuditVerify(ctx context.Context, e *env, args []string) error {
 		if a.Contract != nil {
 			contract, haveC = *a.Contract, true
 		}
+		retired = a.Retired
 	}
 	if haveC && *ethRPC != "" {
 		client, err := ethclient.DialContext(ctx, *ethRPC)
@@ -244,22 +253,27 @@ func runAuditVerify(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer client.Close()
-		return auditWith(ctx, e, src, vkey, client, contract)
+		return auditWith(ctx, e, src, vkey, client, contract, retired)
 	}
 	if haveC {
 		fmt.Fprintln(e.stderr, "espai: anchors not checked against a chain (pass --eth-rpc)")
 	}
-	return auditWith(ctx, e, src, vkey, nil, contract)
+	return auditWith(ctx, e, src, vkey, nil, contract, retired)
 }
 
-func auditWith(ctx context.Context, e *env, src ledger.AuditSource, vkey string, b anchor.Backend, c ledger.AnchorContract) error {
+// auditWith audits src and, when b is not nil, the anchors of the log's
+// contracts (current and retired) on the chain behind b.
+func auditWith(ctx context.Context, e *env, src ledger.AuditSource, vkey string, b anchor.Backend, c ledger.AnchorContract, retired []ledger.RetiredAnchorContract) error {
 	var chain ledger.ChainReader
 	if b != nil {
-		ct, err := anchor.NewContract(ctx, b, c, nil)
-		if err != nil {
-			return err
+		if _, err := anchor.NewContract(ctx, b, c, nil); err != nil {
+			return err // another chain, or unreachable: nothing to audit the anchors against
 		}
-		chain = ct
+		chain = anchor.NewAuditChain(b, c, retired)
+	}
+	for _, r := range retired {
+		fmt.Fprintf(e.stderr, "espai: the log retired anchor contract %s on chain %d at %s: %s (%d anchors lost, last size %d)\n",
+			r.Address, r.ChainID, r.Retired.Format(time.RFC3339), r.Reason, r.Lost, r.LastSize)
 	}
 	rep, err := ledger.Audit(ctx, src, vkey, chain)
 	if rep != nil {

@@ -15,13 +15,25 @@ import (
 // TestMain lets testscript run the espai command in-process: scripts in
 // testdata/script call `espai ...` exactly as a user would.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(cleanupM{m}, map[string]func(){
 		"espai": func() {
 			e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
 				log: slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 			os.Exit(run(context.Background(), e, os.Args[1:]))
 		},
 	})
+}
+
+// cleanupM removes what the tests shared (the demo data directory) once
+// they have run.
+type cleanupM struct{ m *testing.M }
+
+func (c cleanupM) Run() int {
+	code := c.m.Run()
+	if demo.root != "" {
+		os.RemoveAll(demo.root)
+	}
+	return code
 }
 
 // TestScripts runs the CLI scenarios in testdata/script/*.txtar.

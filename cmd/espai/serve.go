@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/espai/espai/internal/app"
@@ -66,6 +66,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		defer stop()
 		anchors = &anchorStatus{an}
 		go func() {
+			// Run returns an error only when the node serves another chain or
+			// lacks the contract; the ledger goes on, /ledger/anchors says "stopped".
 			if err := an.Run(ctx); err != nil && ctx.Err() == nil {
 				e.log.Error("anchorer stopped", "err", err)
 			}
@@ -111,16 +113,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 
 // startAnchoring connects the ledger's anchorer to the embedded dev node
 // (persisted in DATA/chain, funded for the data directory's anchoring key) or
-// to an outside node.
+// to an outside node. An outside node that cannot be reached does not stop
+// the server: the anchorer attaches as soon as it answers. One that answers
+// with another chain, or without the recorded contract, does.
 func startAnchoring(ctx context.Context, e *env, a *app.App, rpc, keyFile string, cfg anchor.Config) (*anchor.Anchorer, func(), error) {
-	var (
-		backend anchor.Backend
-		key     *ecdsa.PrivateKey
-		stop    func()
-		err     error
-	)
 	if rpc == "" {
-		key, err = anchor.LoadOrCreateKey(a.Sealer(), anchor.KeyFile(a.Layout))
+		key, err := anchor.LoadOrCreateKey(a.Sealer(), anchor.KeyFile(a.Layout))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -128,20 +126,45 @@ func startAnchoring(ctx context.Context, e *env, a *app.App, rpc, keyFile string
 		if err != nil {
 			return nil, nil, err
 		}
-		backend, stop = node.Client(), func() { node.Close() }
-		e.log.Info("embedded Ethereum dev node started", "dir", a.Layout.ChainDir())
-	} else {
-		key, err = anchor.ReadHexKeyFile(keyFile)
+		e.log.Info("embedded Ethereum dev node started", "dir", a.Layout.ChainDir(), "durable", node.Durable())
+		if !node.Durable() {
+			e.log.Warn("the embedded chain predates durable storage: a crash (SIGKILL, power loss) can lose its recent blocks; "+
+				"the anchorer then deploys a new contract and anchors again", "dir", a.Layout.ChainDir())
+		}
+		cfg.Embedded = true
+		an, err := anchor.Attach(ctx, a.Ledger, node.Client(), key, cfg)
 		if err != nil {
+			node.Close()
 			return nil, nil, err
 		}
-		client, err := ethclient.DialContext(ctx, rpc)
-		if err != nil {
-			return nil, nil, err
-		}
-		backend, stop = client, client.Close
+		return an, func() { node.Close() }, nil
 	}
-	an, err := anchor.Attach(ctx, a.Ledger, backend, key, cfg)
+	key, err := anchor.ReadHexKeyFile(keyFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	var (
+		mu     sync.Mutex
+		client *ethclient.Client
+	)
+	dial := func(ctx context.Context) (anchor.Backend, error) {
+		c, err := ethclient.DialContext(ctx, rpc) // HTTP dials lazily; a websocket reconnects by itself once dialed
+		if err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		client = c
+		mu.Unlock()
+		return c, nil
+	}
+	stop := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if client != nil {
+			client.Close()
+		}
+	}
+	an, err := anchor.AttachDial(ctx, a.Ledger, dial, key, cfg)
 	if err != nil {
 		stop()
 		return nil, nil, err

@@ -184,6 +184,7 @@ type auditAnchoring struct {
 	Final     int
 	Failed    int
 	LastError string // the anchorer's last chain error (operator text, no entry data)
+	State     string // the anchorer's state: "connecting", "anchoring" or "stopped" (anchor.Status)
 	Records   []auditAnchorRow
 }
 
@@ -321,12 +322,13 @@ func (s *Server) auditAnchoring(ctx context.Context, names auditNames, recs []le
 			return a, err
 		}
 		// The status is the JSON document /ledger/anchors serves; read the
-		// one field the records do not hold.
+		// fields the records do not hold.
 		var live struct {
 			LastError string `json:"last_error"`
+			State     string `json:"state"`
 		}
 		if b, err := json.Marshal(st); err == nil && json.Unmarshal(b, &live) == nil {
-			a.LastError = live.LastError
+			a.LastError, a.State = live.LastError, live.State
 		}
 	}
 	for i := len(recs) - 1; i >= 0; i-- {

@@ -282,6 +282,18 @@ func TestAuditConsoleWithoutAnchoring(t *testing.T) {
 	if n := auditChecks(page); n["skip"] != 1 || !strings.Contains(html.UnescapeString(page), "no dona accés a la cadena") {
 		t.Errorf("verify with a status-only anchorer: checks %v", n)
 	}
+	// An anchorer waiting for its node, or stopped: the page says so.
+	for _, state := range []string{"connecting", "stopped"} {
+		status := ledgerhttp.AnchorStatusFunc(func(context.Context) (any, error) {
+			return map[string]any{"state": state, "last_error": "anchor: chain unavailable"}, nil
+		})
+		ts := httptest.NewServer(New(Config{App: a, Staff: a.Staff, Anchors: status}))
+		b := auditSignIn(t, ts.URL, "elena.marti", "elena-demo-2026")
+		if _, home, _ := b.do("GET", "/console/audit", nil); !strings.Contains(home, `data-anchoring="`+state+`"`) {
+			t.Errorf("the browser page does not say the anchorer is %s", state)
+		}
+		ts.Close()
+	}
 }
 
 func TestAuditConsoleStatistics(t *testing.T) {

@@ -487,18 +487,22 @@ func TestAnchorerNoticesDroppedAnchor(t *testing.T) {
 	}
 	recs, _ := l.Anchors(ctx)
 	mc.mu.Lock()
-	_, onChain := mc.anchors[2]
+	on, onChain := mc.anchors[2]
 	mc.mu.Unlock()
-	if len(recs) > 0 && recs[len(recs)-1].Status == ledger.AnchorFinal && !onChain {
-		msg := fmt.Sprintf("KNOWN BUG: the anchorer marked size 2 final (block %d <= finalized %d) although the chain no longer "+
-			"holds it, and never anchors it again: Step promotes included records by block number without looking at the chain "+
-			"(records %+v)", recs[len(recs)-1].Block, mc.finality, recs)
-		if os.Getenv("ESPAI_FAULTS_STRICT") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg + "\n(ESPAI_FAULTS_STRICT=1 makes this fail)")
+	if len(recs) != 1 || recs[0].Status == ledger.AnchorFinal && !onChain {
+		t.Fatalf("size 2 marked final although the chain no longer holds it: %+v", recs)
 	}
-	if !onChain || !anchoredAt(ctx, l, 2) {
-		t.Fatalf("size 2 not anchored again after its block was dropped: on chain %v, records %+v", onChain, recs)
+	if !onChain || !anchoredAt(ctx, l, 2) || recs[0].Block != on.Block || recs[0].TxHash != on.TxHash {
+		t.Fatalf("size 2 not anchored again after its block was dropped: on chain %v %+v, records %+v", onChain, on, recs)
+	}
+	// The finalized height passes the new block: final now, as it is on chain.
+	mc.mu.Lock()
+	mc.finality = mc.head
+	mc.mu.Unlock()
+	if err := a.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if recs, _ := l.Anchors(ctx); recs[0].Status != ledger.AnchorFinal {
+		t.Fatalf("not final once its block is: %+v", recs)
 	}
 }

@@ -60,8 +60,11 @@ type ProofJSON struct {
 // AnchorsJSON is the body of /anchors.
 type AnchorsJSON struct {
 	Contract *ledger.AnchorContract `json:"contract,omitempty"`
-	Records  []ledger.AnchorRecord  `json:"records"`
-	Status   any                    `json:"status,omitempty"`
+	// Retired are the contracts anchored on before Contract (only the
+	// embedded dev chain retires one, when it lost it), oldest first.
+	Retired []ledger.RetiredAnchorContract `json:"retired_contracts,omitempty"`
+	Records []ledger.AnchorRecord          `json:"records"`
+	Status  any                            `json:"status,omitempty"`
 }
 
 const maxCheckpointsPage = 1000
@@ -215,6 +218,10 @@ func (h *handler) anchorsRoute(c *gin.Context) {
 	if ac, err := h.log.AnchorContract(ctx); err == nil {
 		out.Contract = &ac
 	} else if !errors.Is(err, ledger.ErrNotFound) {
+		writeError(c, err)
+		return
+	}
+	if out.Retired, err = h.log.RetiredAnchorContracts(ctx); err != nil {
 		writeError(c, err)
 		return
 	}

@@ -4,6 +4,28 @@
 // blocks) whose chain database persists in the data directory
 // (Layout.ChainDir()), so anchors survive restarts.
 //
+// # Durability
+//
+// By default geth keeps recent state in memory and writes it at a clean
+// shutdown (the path scheme keeps the last 128 blocks' state and a write
+// buffer in memory, the hash scheme flushes a trie only every 128 blocks),
+// and its pebble database writes without syncing, keeping the write-ahead
+// log's last partial 32 KiB block in the process. After a SIGKILL it rewinds
+// its head to the last state on disk and drops every block above it: on a
+// quiet dev chain, every block since the node started, the anchor contract
+// included. A chain directory created by this package is therefore durable:
+// it uses the hash scheme in archive mode (ethconfig.Config StateScheme
+// "hash", NoPruning, no snapshot), so every block's state trie is written
+// with the block, and it fsyncs the write-ahead log after every new head
+// (syncBlocks): block N is on disk once block N+2 is made, against a SIGKILL
+// or a power loss. The cost is an fsync and a trie commit per block and the
+// disk: the hash scheme never prunes, and every block changes state (the
+// beacon-root and block-hash system contracts), about 4.5 KB per block
+// against 1.2 KB (docs/ledger.md). A directory created before durable
+// storage (no marker file, path scheme) keeps its scheme, which geth cannot
+// convert; Node.Durable reports it. The anchorer recovers from a lost
+// contract on the embedded chain (ledger/anchor, Config.Embedded).
+//
 // # Security
 //
 // The node has no peers, no discovery and no RPC listener: only this process
@@ -22,10 +44,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/eth"
 	"github.com/ethereum/go-ethereum/eth/catalyst"
 	"github.com/ethereum/go-ethereum/eth/ethconfig"
@@ -71,11 +97,22 @@ func (c *Config) Validate() error {
 
 // Node is a running dev node.
 type Node struct {
-	stack  *node.Node
-	client *ethclient.Client
+	stack    *node.Node
+	client   *ethclient.Client
+	beacon   *catalyst.SimulatedBeacon // seals blocks; benchmarks call Commit with period 0
+	durable  bool
+	stopSync func() // stops syncBlocks
 }
 
-// Start starts (or restarts, on an existing Dir) the dev node.
+const (
+	instance = "espai-devchain" // node name: the database is in Dir/instance/chaindata
+	// storageFile marks a chain directory created with durable storage.
+	storageFile    = "espai-devchain-storage.json"
+	storageDurable = `{"version":1,"state_scheme":"hash","archive":true}` + "\n"
+)
+
+// Start starts (or restarts, on an existing Dir) the dev node. A new Dir
+// gets durable storage (see the package doc).
 func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -83,9 +120,42 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Period == 0 {
 		cfg.Period = DefaultPeriod
 	}
+	durable, err := durableStorage(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	return start(ctx, cfg, durable, uint64(cfg.Period/time.Second))
+}
+
+// durableStorage reports whether dir holds (or, new, will hold) a chain with
+// durable storage; a chain created before it keeps its scheme.
+func durableStorage(dir string) (bool, error) {
+	marker := filepath.Join(dir, storageFile)
+	if _, err := os.Stat(marker); err == nil {
+		return true, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return false, fmt.Errorf("devchain: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, instance, "chaindata")); err == nil {
+		return false, nil // created before durable storage
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return false, fmt.Errorf("devchain: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return false, fmt.Errorf("devchain: %w", err)
+	}
+	if err := os.WriteFile(marker, []byte(storageDurable), 0o600); err != nil {
+		return false, fmt.Errorf("devchain: %w", err)
+	}
+	return true, nil
+}
+
+// start starts the node; period 0 seals a block as soon as a transaction
+// arrives (benchmarks).
+func start(_ context.Context, cfg Config, durable bool, period uint64) (*Node, error) {
 	stack, err := node.New(&node.Config{
 		DataDir: cfg.Dir,
-		Name:    "espai-devchain",
+		Name:    instance,
 		P2P:     p2p.Config{NoDiscovery: true, MaxPeers: 0, ListenAddr: ""},
 	})
 	if err != nil {
@@ -95,14 +165,20 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	ec.Genesis = core.DeveloperGenesisBlock(gasLimit, &cfg.Funded)
 	ec.NetworkId = ec.Genesis.Config.ChainID.Uint64()
 	ec.SyncMode = ethconfig.FullSync
+	if durable {
+		// The hash scheme's archive mode commits every block's state trie
+		// to the database with the block (core.BlockChain.writeBlockWithState),
+		// so a SIGKILL loses no block. No snapshot: nothing to rebuild.
+		ec.StateScheme, ec.NoPruning, ec.SnapshotCache = rawdb.HashScheme, true, 0
+	}
 	backend, err := eth.New(stack, &ec)
 	if err != nil {
 		stack.Close()
 		return nil, fmt.Errorf("devchain: %w", err)
 	}
-	fs := filters.NewFilterSystem(backend.APIBackend, filters.Config{})
-	stack.RegisterAPIs([]rpc.API{{Namespace: "eth", Service: filters.NewFilterAPI(fs)}})
-	beacon, err := catalyst.NewSimulatedBeacon(uint64(cfg.Period/time.Second), cfg.Funded, backend)
+	fsys := filters.NewFilterSystem(backend.APIBackend, filters.Config{})
+	stack.RegisterAPIs([]rpc.API{{Namespace: "eth", Service: filters.NewFilterAPI(fsys)}})
+	beacon, err := catalyst.NewSimulatedBeacon(period, cfg.Funded, backend)
 	if err != nil {
 		stack.Close()
 		return nil, fmt.Errorf("devchain: %w", err)
@@ -113,14 +189,55 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		stack.Close()
 		return nil, fmt.Errorf("devchain: start: %w", err)
 	}
-	return &Node{stack: stack, client: ethclient.NewClient(stack.Attach())}, nil
+	n := &Node{stack: stack, client: ethclient.NewClient(stack.Attach()), beacon: beacon, durable: durable, stopSync: func() {}}
+	if durable {
+		n.stopSync = syncBlocks(backend)
+	}
+	return n, nil
 }
+
+// syncBlocks writes each new head block to the disk. Geth's pebble database
+// writes without syncing and keeps the write-ahead log's last partial 32 KiB
+// block in the process's memory until it fills: a SIGKILL would lose the
+// last blocks, anchors and all. After every new head it flushes and fsyncs
+// the log (ethdb.KeyValueSyncer), a few milliseconds per block. The channel
+// is unbuffered: the chain hands over head N+1 only once the sync after head
+// N is done, so block N is on disk by the time block N+2 is made. It returns
+// the function that stops it.
+func syncBlocks(backend *eth.Ethereum) (stop func()) {
+	heads := make(chan core.ChainHeadEvent)
+	sub := backend.BlockChain().SubscribeChainHeadEvent(heads)
+	db := backend.ChainDb()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-heads:
+				// A failed sync leaves the block to the next one's; the
+				// anchorer re-checks its anchors against the chain at start.
+				_ = db.SyncKeyValue()
+			case <-sub.Err(): // unsubscribed
+				return
+			}
+		}
+	}()
+	return func() {
+		sub.Unsubscribe()
+		<-done
+	}
+}
+
+// Durable reports whether the chain's storage survives a SIGKILL of the
+// process (false for a directory created before durable storage).
+func (n *Node) Durable() bool { return n.durable }
 
 // Client is an RPC client connected in-process.
 func (n *Node) Client() *ethclient.Client { return n.client }
 
 // Close stops the node and flushes its database.
 func (n *Node) Close() error {
+	n.stopSync()
 	n.client.Close()
 	return n.stack.Close()
 }
