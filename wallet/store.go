@@ -63,9 +63,7 @@ const (
 const PseudonymSecretSize = 32
 
 func openDB(path string, cfg *Config) (*bolt.DB, error) {
-	// A 256 MiB initial mapping (address space, not memory) spares the
-	// growing file bbolt's remaps, during which every page's read waits.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: cfg.OpenTimeout, InitialMmapSize: 256 << 20})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: cfg.OpenTimeout})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, ErrDBBusy
 	}
