@@ -183,7 +183,8 @@ func TestLegacyDirectoryKeepsItsScheme(t *testing.T) {
 
 // benchAnchors mines one block per anchor transaction (period 0: the node
 // seals a block as soon as a transaction arrives) and reports the blocks per
-// second and the disk each block takes.
+// second and how much the chain directory grew per block (write-ahead log
+// included: docs/ledger.md gives the compacted sizes).
 func benchAnchors(b *testing.B, durable bool) {
 	ctx := context.Background()
 	key := testKey(b)
@@ -242,9 +243,9 @@ func dirSize(b *testing.B, dir string) int64 {
 }
 
 // benchEmpty seals empty blocks (as the node does every Period when there is
-// nothing to anchor) and reports the blocks per second and the disk each
-// takes (the beacon-root and block-hash system contracts change state in
-// every block).
+// nothing to anchor) and reports the blocks per second and how much the
+// chain directory grew per block (the beacon-root and block-hash system
+// contracts change state in every block; write-ahead log included).
 func benchEmpty(b *testing.B, durable bool) {
 	ctx := context.Background()
 	key := testKey(b)
