@@ -203,10 +203,7 @@ func (s *Service) spend(audience, nonce string, raw []byte, maxAge time.Duration
 	now := s.now()
 	sum := sha256.Sum256(bytes.TrimSpace(raw))
 	expiry := now.Add(maxAge + 2*jsonld.DefaultSkew)
-	// Batched with other presentations' spends: a replay makes its own
-	// function fail, which Batch then runs alone, so exactly one of two
-	// racing spends of a nonce succeeds.
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		if err := markSeen(tx, "nonce:"+audience+"\x00"+nonce, expiry, now); err != nil {
 			return fmt.Errorf("%w: nonce already used", err)
 		}

@@ -209,7 +209,7 @@ func (s *Service) CreateRequest(ctx context.Context, admin, purposeID, format st
 		return nil, err
 	}
 	r := &Request{ID: id, Admin: admin, Object: obj, Signed: signed, State: StatePending, Created: now.UTC()}
-	err = s.db.Batch(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bucketRequests), []byte(id), r) })
+	err = s.db.Update(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bucketRequests), []byte(id), r) })
 	if err != nil {
 		return nil, fmt.Errorf("store request: %w", err)
 	}
@@ -263,9 +263,7 @@ func (s *Service) Refuse(ctx context.Context, id, state, reason string) (*Reques
 func (s *Service) finish(_ context.Context, id, state string, apply func(*Request) error) (*Request, error) {
 	var out Request
 	now := s.now()
-	// Batched with other answers (one fsync for several); Batch may run the
-	// function again, so every run starts from the stored request.
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRequests)
 		raw := b.Get([]byte(id))
 		if raw == nil {

@@ -30,9 +30,6 @@ func openDB(path string) (*bolt.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open verifier database: %w", err)
 	}
-	// Requests, answers and nonce spends go through Batch: concurrent ones
-	// share a commit; a lone write waits at most this long for company.
-	db.MaxBatchDelay = 3 * time.Millisecond
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketMeta, bucketRequests, bucketSeen, bucketHandoff} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {

@@ -105,10 +105,9 @@ func (s *Session) RecordEvent(ctx context.Context, e Event) (Event, error) {
 	if err := e.validate(); err != nil {
 		return e, err
 	}
-	in := e
-	err := s.batch(ctx, func(b *bolt.Bucket, aead cipher.AEAD) error {
+	err := s.update(ctx, func(b *bolt.Bucket, aead cipher.AEAD) error {
 		var err error
-		e, err = appendEvent(b, aead, s.id, in)
+		e, err = appendEvent(b, aead, s.id, e)
 		return err
 	})
 	return e, err

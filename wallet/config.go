@@ -61,8 +61,7 @@ type Config struct {
 	MaxDeliverySize int
 	// MaxInboxItems bounds unopened deliveries per citizen. Zero: 1000.
 	MaxInboxItems int
-	// MaxBatchSize and MaxBatchDelay tune bbolt's Batch for deliveries and
-	// session writes (events, receipts, inbox filing).
+	// MaxBatchSize and MaxBatchDelay tune bbolt's Batch for deliveries.
 	// Zero: 64 and 5 ms.
 	MaxBatchSize  int
 	MaxBatchDelay time.Duration

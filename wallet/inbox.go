@@ -161,16 +161,8 @@ func (s *Session) OpenInbox(ctx context.Context) (*InboxReport, error) {
 		return nil, err
 	}
 	if len(outs) > 0 {
-		// Batched with other citizens' writes: fn may run more than once,
-		// so each run reports into a fresh copy and the last one counts.
-		base := *rep
-		err = s.batch(ctx, func(b *bolt.Bucket, aead cipher.AEAD) error {
-			run := base
-			if err := s.commitOutcomes(b, aead, outs, &run); err != nil {
-				return err
-			}
-			*rep = run
-			return nil
+		err = s.update(ctx, func(b *bolt.Bucket, aead cipher.AEAD) error {
+			return s.commitOutcomes(b, aead, outs, rep)
 		})
 		if err != nil {
 			return nil, err

@@ -56,9 +56,8 @@ func (s *Session) AddReceipt(ctx context.Context, r Receipt) (*Receipt, error) {
 	if r.Time.IsZero() {
 		r.Time = s.w.now()
 	}
-	now := s.w.now()
-	err := s.batch(ctx, func(b *bolt.Bucket, aead cipher.AEAD) error {
-		return storeReceipt(b, aead, s.id, &r, now)
+	err := s.update(ctx, func(b *bolt.Bucket, aead cipher.AEAD) error {
+		return storeReceipt(b, aead, s.id, &r, s.w.now())
 	})
 	if err != nil {
 		return nil, err

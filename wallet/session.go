@@ -264,22 +264,6 @@ func (s *Session) update(ctx context.Context, fn func(b *bolt.Bucket, aead ciphe
 	})
 }
 
-// batch is update through bbolt's Batch: concurrent sessions' writes share
-// one commit (one fsync) instead of queueing for one each. fn must be
-// idempotent apart from the transaction: Batch may run it again (after
-// another fn of the batch failed), and only the last run is committed.
-func (s *Session) batch(ctx context.Context, fn func(b *bolt.Bucket, aead cipher.AEAD) error) error {
-	return s.use(ctx, func(_ *keySet, aead cipher.AEAD) error {
-		return s.w.db.Batch(func(tx *bolt.Tx) error {
-			b, err := citizenBucket(tx, s.ck)
-			if err != nil {
-				return err
-			}
-			return fn(b, aead)
-		})
-	})
-}
-
 // view runs fn in a read transaction on the citizen's bucket with the keys.
 func (s *Session) view(ctx context.Context, fn func(b *bolt.Bucket, aead cipher.AEAD) error) error {
 	return s.use(ctx, func(_ *keySet, aead cipher.AEAD) error {

@@ -78,7 +78,6 @@ func openOwed(path string, sealer *atrest.Sealer, now func() time.Time) (*owedSt
 	if err != nil {
 		return nil, fmt.Errorf("app: open owed receipts: %w", err)
 	}
-	db.MaxBatchDelay = 2 * time.Millisecond // every ledger append waits for its put
 	if err := db.Update(func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketOwed)
 		return err
@@ -94,8 +93,7 @@ func openOwed(path string, sealer *atrest.Sealer, now func() time.Time) (*owedSt
 	return &owedStore{db: db, sealer: sealer, boot: hex.EncodeToString(b), now: now}, nil
 }
 
-// put records r under its entry's commitment; Batch groups concurrent
-// appends' records into one fsync.
+// put records r under its entry's commitment.
 func (o *owedStore) put(r owedReceipt) error {
 	r.Boot, r.Created = o.boot, o.now().UTC()
 	raw, err := json.Marshal(r)
@@ -107,14 +105,14 @@ func (o *owedStore) put(r owedReceipt) error {
 	if err != nil {
 		return err
 	}
-	if err := o.db.Batch(func(tx *bolt.Tx) error { return tx.Bucket(bucketOwed).Put(key, sealed) }); err != nil {
+	if err := o.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketOwed).Put(key, sealed) }); err != nil {
 		return fmt.Errorf("receipt not recorded as owed (nothing was appended): %w", err)
 	}
 	return nil
 }
 
 func (o *owedStore) done(c ledger.Commitment) error {
-	return o.db.Batch(func(tx *bolt.Tx) error { return tx.Bucket(bucketOwed).Delete(c[:]) })
+	return o.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketOwed).Delete(c[:]) })
 }
 
 // list returns every owed record; those that cannot be opened are reported
