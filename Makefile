@@ -9,7 +9,7 @@ FUZZTIME ?= 30s
 LOADDATA ?= ./espai-loaddata
 PKGS     := ./...
 
-.PHONY: all build run test test-deps bench load-pages load lint fuzz geth contracts clean
+.PHONY: all build run test test-race-crash test-deps bench load-pages load lint fuzz geth contracts clean
 
 all: build
 
@@ -20,9 +20,17 @@ build:
 run: build
 	$(BIN) serve --demo --data $(DATA) --addr $(ADDR)
 
-## test: the whole suite (race detector on), fuzz seeds included
+## test: the whole suite, fuzz seeds included; every package under the race detector except the crash
+## harness (cmd/espai: child processes killed 20 times, geth restarted), which `make test-race-crash` runs
+## with it (it passes; it takes twice as long)
+TESTENV := ESPAI_REQUIRE_GETH=1 ESPAI_REQUIRE_CHROMIUM=1 PATH="$(GOBIN):$$PATH"
 test: test-deps
-	ESPAI_REQUIRE_GETH=1 ESPAI_REQUIRE_CHROMIUM=1 PATH="$(GOBIN):$$PATH" $(GO) test -race -timeout 30m -count=1 $(PKGS)
+	$(TESTENV) $(GO) test -race -timeout 30m -count=1 $$($(GO) list $(PKGS) | grep -v '/cmd/espai$$')
+	$(TESTENV) $(GO) test -timeout 30m -count=1 ./cmd/espai
+
+## test-race-crash: the crash harness under the race detector
+test-race-crash: test-deps
+	$(TESTENV) $(GO) test -race -timeout 30m -count=1 ./cmd/espai
 
 ## test-deps: install what tests need when it is missing (geth for the real-node anchoring test,
 ## Debian's chromium for the browser tests)
