@@ -194,9 +194,15 @@ func (s *Server) loginCode(c *gin.Context) {
 		s.showCode(c, http.StatusUnauthorized, pl, "mfa.wrong")
 		return
 	}
+	s.secondFactorPassed(c, id, pl, "passphrase+totp")
+}
+
+// secondFactorPassed ends the pending login and starts the session; method
+// names the factors for the login history.
+func (s *Server) secondFactorPassed(c *gin.Context, id string, pl *pendingLogin, method string) {
 	s.pending.drop(id, false)
 	s.setCookie(c, mfaCookie, "", -1)
-	s.startSession(c, pl.wallet, pl.device, "passphrase+totp")
+	s.startSession(c, pl.wallet, pl.device, method)
 }
 
 // Settings: turning the second factor on (scan, confirm with a code) and off.

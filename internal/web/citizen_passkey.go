@@ -144,9 +144,7 @@ func (s *Server) loginPasskey(c *gin.Context) {
 		s.showCode(c, http.StatusUnauthorized, pl, msg)
 		return
 	}
-	s.pending.drop(id, false)
-	s.setCookie(c, mfaCookie, "", -1)
-	s.startSession(c, pl.wallet, pl.device, "passphrase+passkey")
+	s.secondFactorPassed(c, id, pl, "passphrase+passkey")
 }
 
 // Settings: register a passkey, remove one.
