@@ -91,6 +91,41 @@ func (w *Wallet) Unlock(ctx context.Context, citizenID, passphrase string) (*Ses
 	return s, nil
 }
 
+// UnlockForLogin is Unlock for a login form: a citizen without a wallet, or
+// an id that is not a DNI/NIE, costs what a wrong passphrase costs (one
+// Argon2id derivation with the current parameters, then the
+// wrong-passphrase delay) and is reported as ErrWrongPassphrase, so neither
+// the answer nor its time tells whether someone has a wallet. The CLI keeps
+// Unlock, whose errors say what is wrong.
+//
+// Failed logins slow down: recentFailures is how many failures the caller
+// counted for this account lately; each doubles the extra wait on top of
+// the wrong-passphrase delay (1x, 2x, 4x ... at most 16x that delay).
+func (w *Wallet) UnlockForLogin(ctx context.Context, citizenID, passphrase string, recentFailures int) (*Session, error) {
+	s, err := w.Unlock(ctx, citizenID, passphrase)
+	switch {
+	case err == nil || errors.Is(err, ErrBusy):
+		return s, err
+	case errors.Is(err, ErrNotEnrolled) || errors.Is(err, ErrInvalidCitizen):
+		release, aerr := w.acquire(ctx)
+		if aerr != nil {
+			return nil, aerr
+		}
+		clear(passphraseKEK(passphrase, decoySalt[:], w.cfg.Argon2))
+		release()
+		err = w.penalty(ctx, ErrWrongPassphrase)
+	}
+	if errors.Is(err, ErrWrongPassphrase) && recentFailures > 0 {
+		extra := w.cfg.WrongPassphraseDelay << min(recentFailures, 4)
+		w.wait(ctx, extra-w.cfg.WrongPassphraseDelay)
+	}
+	return nil, err
+}
+
+// decoySalt salts the derivation UnlockForLogin spends on unknown citizens;
+// its result is thrown away.
+var decoySalt = [16]byte{'e', 's', 'p', 'a', 'i', '-', 'n', 'o', '-', 'w', 'a', 'l', 'l', 'e', 't'}
+
 func (w *Wallet) loadWraps(ck []byte) (*wraps, *PublicKeys, error) {
 	var rawWrap, rawPub []byte
 	err := w.db.View(func(tx *bolt.Tx) error {

@@ -130,15 +130,21 @@ func (w *Wallet) acquire(ctx context.Context) (release func(), err error) {
 
 // penalty waits the wrong-passphrase delay (or until ctx ends), then returns err.
 func (w *Wallet) penalty(ctx context.Context, err error) error {
-	if d := w.cfg.WrongPassphraseDelay; d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-		}
-	}
+	w.wait(ctx, w.cfg.WrongPassphraseDelay)
 	return err
+}
+
+// wait sleeps d (nothing when d <= 0) or until ctx ends.
+func (w *Wallet) wait(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // Enrolment is what Enrol returns. RecoveryCode is shown to the citizen once

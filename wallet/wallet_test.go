@@ -87,6 +87,10 @@ func TestBadInput(t *testing.T) {
 		{"enrol short passphrase", func() error { _, err := e.w.Enrol(ctx, citizenID(t, 2), "short"); return err }, ErrWeakPassphrase},
 		{"unlock wrong passphrase", func() error { _, err := e.w.Unlock(ctx, id, testPass+"!"); return err }, ErrWrongPassphrase},
 		{"unlock unknown", func() error { _, err := e.w.Unlock(ctx, citizenID(t, 3), testPass); return err }, ErrNotEnrolled},
+		// A login form must not tell who has a wallet: same error as a wrong passphrase.
+		{"login unknown", func() error { _, err := e.w.UnlockForLogin(ctx, citizenID(t, 3), testPass, 0); return err }, ErrWrongPassphrase},
+		{"login not an id", func() error { _, err := e.w.UnlockForLogin(ctx, "12345678A", testPass, 2); return err }, ErrWrongPassphrase},
+		{"login wrong passphrase", func() error { _, err := e.w.UnlockForLogin(ctx, id, testPass+"!", 3); return err }, ErrWrongPassphrase},
 		{"recover wrong code", func() error {
 			_, err := e.w.Recover(ctx, id, "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA", testPass)
 			return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +30,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	ethKey := fs.String("eth-key", "", "hex private key file of the anchoring account (required with --eth-rpc)")
 	interval := fs.Duration("anchor-interval", anchor.DefaultInterval, "anchor the latest checkpoint at least this often when there are new entries")
 	entries := fs.Uint64("anchor-entries", anchor.DefaultEntries, "anchor as soon as this many entries are unanchored")
+	proxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (default: none; the peer is the client)")
 	noAnchor := fs.Bool("no-anchor", false, "do not anchor the ledger on Ethereum (entries are still logged and checkpointed)")
 	var smtp mail.Config
 	fs.StringVar(&smtp.Addr, "smtp-addr", "", "SMTP relay host:port for alert e-mails (default: alerts are shown in the citizen's space only)")
@@ -44,6 +46,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	if *publicBase == "" {
 		*publicBase = "http://" + *addr
+	}
+	var trusted []string
+	for _, p := range strings.Split(*proxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			trusted = append(trusted, p)
+		}
+	}
+	if err := web.ValidateTrustedProxies(trusted); err != nil {
+		return usagef("--trusted-proxy: %v", err)
 	}
 	a, err := app.Open(ctx, app.Options{Root: *data, Demo: *demo, Create: true, PublicBase: *publicBase, Log: e.log})
 	if err != nil {
@@ -73,7 +84,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			}
 		}()
 	}
-	cfg := web.Config{App: a, Staff: a.Staff, Log: e.log}
+	cfg := web.Config{App: a, Staff: a.Staff, Log: e.log, TrustedProxies: trusted}
 	if anchors != nil {
 		cfg.Anchors = anchors
 	}

@@ -73,7 +73,7 @@ func (s *Server) render(c *gin.Context, code int, name, title, active string, cs
 
 func (s *Server) setCookie(c *gin.Context, name, value string, maxAge int) {
 	c.SetSameSite(http.SameSiteStrictMode)
-	c.SetCookie(name, value, maxAge, "/", "", c.Request.TLS != nil, true)
+	c.SetCookie(name, value, maxAge, "/", "", s.overTLS(c), true)
 }
 
 type loginData struct {
@@ -118,10 +118,10 @@ func (s *Server) login(c *gin.Context) {
 		s.showLogin(c, http.StatusTooManyRequests, "login.limited", c.PostForm("citizen"))
 		return
 	}
-	var ws *wallet.Session
-	if err == nil {
-		ws, err = s.cfg.App.Wallet.Unlock(c.Request.Context(), id, c.PostForm("passphrase"))
-	}
+	// An id that is not a DNI/NIE or has no wallet costs what a wrong
+	// passphrase costs, and failures in a row wait longer each time.
+	ws, err := s.cfg.App.Wallet.UnlockForLogin(c.Request.Context(), c.PostForm("citizen"), c.PostForm("passphrase"),
+		s.loginByAccount.count("acct:"+id))
 	if err != nil {
 		if errors.Is(err, wallet.ErrBusy) {
 			s.showLogin(c, http.StatusServiceUnavailable, "login.limited", c.PostForm("citizen"))

@@ -222,6 +222,13 @@ func (l *limiter) blocked(key string) bool {
 }
 
 // fail records a failure for key.
+// count is how many failures key has in the window.
+func (l *limiter) count(key string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.recent(key))
+}
+
 func (l *limiter) fail(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -89,7 +89,7 @@ type consolePage struct {
 
 func (s *Server) setConsoleCookie(c *gin.Context, name, value string, maxAge int) {
 	c.SetSameSite(http.SameSiteStrictMode)
-	c.SetCookie(name, value, maxAge, "/console", "", c.Request.TLS != nil, true)
+	c.SetCookie(name, value, maxAge, "/console", "", s.overTLS(c), true)
 }
 
 func (s *Server) renderConsole(c *gin.Context, code int, name, title, active string, data any) {

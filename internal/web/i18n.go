@@ -181,7 +181,7 @@ func (l translator) T(key string, args ...any) string {
 func langOf(c *gin.Context) string {
 	if l := c.Query("lang"); supported(l) {
 		c.SetSameSite(3) // http.SameSiteStrictMode
-		c.SetCookie(langCookie, l, 365*24*3600, "/", "", c.Request.TLS != nil, true)
+		c.SetCookie(langCookie, l, 365*24*3600, "/", "", c.GetBool(ctxOverTLS), true)
 		return l
 	}
 	if l, err := c.Cookie(langCookie); err == nil && supported(l) {

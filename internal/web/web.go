@@ -11,6 +11,7 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/espai/espai/internal/app"
@@ -30,6 +31,11 @@ type Config struct {
 	Log *slog.Logger
 	// Anchors, when set, reports the live anchorer status under /ledger/anchors.
 	Anchors ledgerhttp.AnchorStatus
+	// TrustedProxies are the addresses or CIDR ranges of reverse proxies whose
+	// X-Forwarded-For / X-Real-IP headers name the client. Empty trusts no
+	// header: the client is the connection's peer, so a client cannot pick
+	// its own address to escape the per-address login limits.
+	TrustedProxies []string
 }
 
 // Server is the HTTP handler of an Espai deployment.
@@ -42,6 +48,9 @@ type Server struct {
 	consoles       staffSessions
 	loginByAccount *limiter
 	loginByAddr    *limiter
+	// secure is true when the public URL is https (TLS ends at a proxy):
+	// cookies are then Secure and HSTS is sent even though this hop is plain.
+	secure bool
 	// passkeys runs WebAuthn for the deployment's public URL; nil when
 	// that URL cannot carry passkeys (see mfa.RelyingPartyFor).
 	passkeys *mfa.Passkeys
@@ -54,12 +63,19 @@ func New(cfg Config) *Server {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, engine: gin.New()}
+	if err := s.engine.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		// Checked by ValidateTrustedProxies at start-up; an invalid entry
+		// here must not silently trust every header.
+		cfg.Log.Error("trusted proxies refused; trusting none", "err", err.Error())
+		_ = s.engine.SetTrustedProxies(nil)
+	}
+	s.secure = strings.HasPrefix(cfg.App.PublicBase(), "https://")
 	now := cfg.App.Issuer.Now
 	s.sess = newSessions(now)
 	s.loginByAccount = newLimiter(now, 5, 15*time.Minute)
 	s.loginByAddr = newLimiter(now, 30, 15*time.Minute)
 	s.passkeys = openPasskeys(cfg)
-	s.engine.Use(gin.Recovery(), s.logRequests, securityHeaders)
+	s.engine.Use(gin.Recovery(), s.logRequests, s.securityHeaders)
 	s.engine.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	s.mountIssuerPublic(s.engine)
 	s.mountIssuerAPI(s.engine)
@@ -103,13 +119,27 @@ func (s *Server) logRequests(c *gin.Context) {
 		slog.Duration("latency", time.Since(start)))
 }
 
-func securityHeaders(c *gin.Context) {
+// overTLS reports whether the browser reached this request over HTTPS: TLS
+// here, or an https public URL (TLS ends at a reverse proxy). Cookies are
+// Secure and HSTS is sent exactly then.
+func (s *Server) overTLS(c *gin.Context) bool { return c.Request.TLS != nil || s.secure }
+
+// ValidateTrustedProxies checks a --trusted-proxy list before the server is built.
+func ValidateTrustedProxies(list []string) error {
+	return gin.New().SetTrustedProxies(list)
+}
+
+// ctxOverTLS is the request's overTLS, for helpers without the Server.
+const ctxOverTLS = "espai.overTLS"
+
+func (s *Server) securityHeaders(c *gin.Context) {
+	c.Set(ctxOverTLS, s.overTLS(c))
 	h := c.Writer.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; worker-src 'self'; manifest-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 	h.Set("X-Frame-Options", "DENY")
-	if c.Request.TLS != nil {
+	if s.overTLS(c) {
 		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 	}
 	c.Next()
