@@ -15,6 +15,9 @@ type Stats struct {
 	ByType   map[credential.Type]int
 	ByStatus map[string]int
 	ByMonth  []MonthCount // oldest first
+	// Reissued counts the credentials that replaced an earlier one (each
+	// replaced credential is also counted as revoked in ByStatus).
+	Reissued int
 }
 
 // MonthCount is the number of credentials issued in a month ("2026-11").
@@ -23,7 +26,8 @@ type MonthCount struct {
 	Count int
 }
 
-// Stats counts admin's issued credentials by type, status and month. It
+// Stats counts admin's issued credentials by type, status and month, and
+// only admin's: no figure of another administration enters them. It
 // reads every issuance record (a full scan: fine for a console refreshed by
 // hand, not for a hot path).
 func (s *Service) Stats(_ context.Context, admin string) (*Stats, error) {
@@ -41,6 +45,9 @@ func (s *Service) Stats(_ context.Context, admin string) (*Stats, error) {
 			st.Total++
 			st.ByType[r.Type]++
 			st.ByStatus[r.Status]++
+			if r.Replaces != "" {
+				st.Reissued++
+			}
 			months[r.IssuedAt.Format("2006-01")]++
 			return nil
 		})

@@ -134,6 +134,11 @@ type Record struct {
 	Status    string            `json:"status"`
 	Reason    string            `json:"reason,omitempty"`
 	Changed   time.Time         `json:"changed,omitzero"`
+	// Replaces is the credential this one superseded when it was re-issued
+	// (see Supersede); ReplacedBy is the credential that superseded this
+	// one, which is then revoked.
+	Replaces   string `json:"replaces,omitempty"`
+	ReplacedBy string `json:"replaced_by,omitempty"`
 }
 
 // LogValue keeps the citizen id out of logs.
@@ -169,29 +174,38 @@ func (s *Service) setStatus(_ context.Context, id string, to byte, reason string
 		if !ok {
 			return fmt.Errorf("%w %q", ErrUnknownCredential, id)
 		}
-		l, err := loadList(tx, rec.Admin, rec.List)
-		if err != nil {
+		if err := s.changeStatusTx(tx, &rec, to, reason); err != nil {
 			return err
 		}
-		from := l.get(rec.Index)
-		allowed := (from == StatusValid && (to == StatusRevoked || to == StatusSuspended)) ||
-			(from == StatusSuspended && (to == StatusRevoked || to == StatusValid))
-		if !allowed {
-			return fmt.Errorf("%w: %s -> %s", ErrStatusTransition, StatusName(from), StatusName(to))
-		}
-		l.set(rec.Index, to)
-		l.Version++
-		l.Updated = s.now().UTC()
-		if err := putJSON(tx.Bucket(bucketStatus), statusKey(rec.Admin, rec.List), l); err != nil {
-			return err
-		}
-		rec.Status, rec.Reason, rec.Changed = StatusName(to), reason, l.Updated
 		return putJSON(tx.Bucket(bucketIssued), []byte(id), rec)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &rec, nil
+}
+
+// changeStatusTx moves rec to status to in its list, inside tx, and updates
+// rec's status fields (the caller stores rec).
+func (s *Service) changeStatusTx(tx *bolt.Tx, rec *Record, to byte, reason string) error {
+	l, err := loadList(tx, rec.Admin, rec.List)
+	if err != nil {
+		return err
+	}
+	from := l.get(rec.Index)
+	allowed := (from == StatusValid && (to == StatusRevoked || to == StatusSuspended)) ||
+		(from == StatusSuspended && (to == StatusRevoked || to == StatusValid))
+	if !allowed {
+		return fmt.Errorf("%w: %s -> %s", ErrStatusTransition, StatusName(from), StatusName(to))
+	}
+	l.set(rec.Index, to)
+	l.Version++
+	l.Updated = s.now().UTC()
+	if err := putJSON(tx.Bucket(bucketStatus), statusKey(rec.Admin, rec.List), l); err != nil {
+		return err
+	}
+	rec.Status, rec.Reason, rec.Changed = StatusName(to), reason, l.Updated
+	return nil
 }
 
 // Issued returns the record of one issued credential.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -239,6 +240,12 @@ func (e *attackEnv) requestRegistrationAttacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	rs := newRequestServer(t)
+	// The wallet fetches request objects only from verifiers' own hosts
+	// (checked before any fetch; tested in internal/app); this server
+	// stands in for one so the checks after the fetch are reached.
+	if u, err := url.Parse(rs.URL); err == nil {
+		e.a.AllowRequestHost(u.Host)
+	}
 	signAs := func(admin string) func(*testing.T, verifier.RequestObject) string {
 		return func(t *testing.T, o verifier.RequestObject) string {
 			s, err := e.a.Issuer.SignJWT(ctx, admin, verifier.RequestTyp, o)
@@ -281,7 +288,7 @@ func (e *attackEnv) requestRegistrationAttacks(t *testing.T) {
 	}{
 		{"unregistered verifier (a did:key)", edit(func(o *verifier.RequestObject) {
 			o.ClientID = verifier.ClientIDPrefix + mallory.DID()
-		}), signAsDIDKey, true, "is not a registered administration"},
+		}), signAsDIDKey, true, "is not a verifier on the trust list"},
 		{"an administration with no such purpose", edit(func(o *verifier.RequestObject) {
 			o.ClientID = verifier.ClientIDPrefix + e.a.Issuer.DID("udg")
 		}), signAs("udg"), true, "no registered purpose"},

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -142,14 +143,28 @@ func QRURI(clientID, requestURI string) string {
 	return "openid4vp://?" + v.Encode()
 }
 
-// ParseQRURI extracts client_id and request_uri from an openid4vp:// URI.
+// WalletLink is the same request as an https link to a web wallet's
+// request page (walletBase + "/requests", Espai's citizen space): what the
+// QR code on a clerk's screen holds, so a phone's camera opens it in the
+// citizen's space without an app. OpenID4VP lets a wallet be invoked at an
+// https address; wallets that register openid4vp:// use QRURI.
+func WalletLink(walletBase, clientID, requestURI string) string {
+	v := url.Values{}
+	v.Set("client_id", clientID)
+	v.Set("request_uri", requestURI)
+	return walletBase + "/requests?" + v.Encode()
+}
+
+// ParseQRURI extracts client_id and request_uri from an openid4vp:// URI or
+// a WalletLink.
 func ParseQRURI(s string) (clientID, requestURI string, err error) {
 	if len(s) > 2048 {
 		return "", "", fmt.Errorf("%w: request URI longer than 2048 bytes", ErrBadRequest)
 	}
 	u, err := url.Parse(s)
-	if err != nil || u.Scheme != "openid4vp" {
-		return "", "", fmt.Errorf("%w: not an openid4vp:// URI", ErrBadRequest)
+	link := err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && strings.HasSuffix(u.Path, "/requests")
+	if err != nil || (u.Scheme != "openid4vp" && !link) {
+		return "", "", fmt.Errorf("%w: not an openid4vp:// URI or a wallet request link", ErrBadRequest)
 	}
 	q := u.Query()
 	clientID, requestURI = q.Get("client_id"), q.Get("request_uri")

@@ -1,8 +1,10 @@
 package verifier
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -178,6 +180,15 @@ func presentationFromToken(tok, queryID string) (string, error) {
 
 // record appends the presentation-verified entry.
 func (s *Service) record(ctx context.Context, admin, purpose, basis string, t credential.Type, claims []string, v *verdict.Verdict, pseudonym, commitment string) (*ledger.Receipt, error) {
+	e, err := entry(admin, purpose, basis, t, claims, v, pseudonym, commitment)
+	if err != nil {
+		return nil, err
+	}
+	return s.recorder.Append(ctx, e)
+}
+
+// entry builds a presentation-verified entry (its time is left to the ledger).
+func entry(admin, purpose, basis string, t credential.Type, claims []string, v *verdict.Verdict, pseudonym, commitment string) (ledger.Entry, error) {
 	e := ledger.Entry{
 		Kind: ledger.KindPresentationVerified, Administration: admin, Purpose: purpose, LegalBasis: basis,
 		CredentialType: t.LDType(), Categories: claims, Outcome: ledger.OutcomeRefused,
@@ -194,12 +205,12 @@ func (s *Service) record(ctx context.Context, admin, purpose, basis string, t cr
 		e.Outcome = ledger.OutcomeAccepted
 	}
 	if err := decodeHex32(pseudonym, e.Pseudonym[:]); err != nil {
-		return nil, fmt.Errorf("%w: pseudonym: %v", ErrBadRequest, err)
+		return e, fmt.Errorf("%w: pseudonym: %v", ErrBadRequest, err)
 	}
 	if err := decodeHex32(commitment, e.Commitment[:]); err != nil {
-		return nil, fmt.Errorf("%w: commitment: %v", ErrBadRequest, err)
+		return e, fmt.Errorf("%w: commitment: %v", ErrBadRequest, err)
 	}
-	return s.recorder.Append(ctx, e)
+	return e, nil
 }
 
 // decodeHex32 fills dst from 64 hex digits, or with random bytes when s is
@@ -249,7 +260,9 @@ func QRAudience(didDomain string) string { return "urn:espai:qr:" + didDomain }
 // presentation must be an SD-JWT VC with key binding for QRAudience, at most
 // QRMaxAge old; its nonce and the presentation are spent, so a second scan
 // (the same QR shown twice, or a photo of it) fails the nonce check. A valid
-// or refused scan is recorded on the ledger under a one-time pseudonym.
+// or refused scan is recorded on the ledger under a one-time pseudonym; with
+// Config.ScanReceipts set, its entry commits to the receipt the hook hands
+// the citizen who showed the code.
 func (s *Service) Scan(ctx context.Context, admin, payload string) (*verdict.Verdict, error) {
 	payload = strings.TrimSpace(payload)
 	var pres []byte
@@ -291,18 +304,92 @@ func (s *Service) Scan(ctx context.Context, admin, payload string) (*verdict.Ver
 	if err != nil {
 		return nil, err
 	}
-	var claims []string
+	var claims, envelope []string
 	for k := range v.Claims {
-		claims = append(claims, k)
+		if envelopeClaims[k] {
+			envelope = append(envelope, k)
+		} else {
+			claims = append(claims, k)
+		}
+	}
+	if len(claims) == 0 {
+		claims = envelope // nothing else was shown
 	}
 	if len(claims) == 0 {
 		// A refused scan: nothing it claims can be trusted, not even names.
 		claims = []string{"unverified-presentation"}
 	}
-	if _, err := s.record(ctx, admin, QRPurpose, QRLegalBasis, credential.Type(v.Type), sorted(claims), v, "", ""); err != nil {
-		return v, fmt.Errorf("scan %s, not recorded on the ledger: %w", map[bool]string{true: "accepted", false: "refused"}[v.Valid], err)
+	notRecorded := func(err error) error {
+		return fmt.Errorf("scan %s, not recorded on the ledger: %w", map[bool]string{true: "accepted", false: "refused"}[v.Valid], err)
+	}
+	e, err := entry(admin, QRPurpose, QRLegalBasis, credential.Type(v.Type), sorted(claims), v, "", "")
+	if err != nil {
+		return v, notRecorded(err)
+	}
+	// The pseudonym stays one-time and random: the scanner cannot know the
+	// citizen's, and the citizen's receipt is proven by the commitment alone.
+	var rc *ScanReceipt
+	if s.cfg.ScanReceipts != nil {
+		rc = s.cfg.ScanReceipts.PrepareScan(ctx, QRScan{Admin: admin, Nonce: nonce,
+			Presentation: sha256.Sum256(bytes.TrimSpace(pres)), Verdict: v})
+		if rc != nil && (rc.Commitment == (ledger.Commitment{}) || rc.Time.IsZero()) {
+			rc = nil // not a usable receipt: record as without a hook
+		}
+	}
+	if rc != nil {
+		e.Time, e.Commitment = rc.Time, rc.Commitment
+	}
+	rcpt, err := s.recorder.Append(ctx, e)
+	if rc != nil && rc.Appended != nil {
+		rc.Appended(ctx, rcpt, err)
+	}
+	if err != nil {
+		return v, notRecorded(err)
 	}
 	return v, nil
+}
+
+// envelopeClaims are an SD-JWT VC's own claims (issuer, type, dates, holder
+// key, status reference): a scan's entry names the claims shown about the
+// citizen, as a request's entry names the claims it asked for.
+var envelopeClaims = map[string]bool{"iss": true, "vct": true, "vct#integrity": true, "iat": true, "nbf": true, "exp": true, "cnf": true, "status": true}
+
+// QRScan is one verified scan of a citizen-initiated presentation, as Scan
+// hands it to its ScanReceipts hook.
+type QRScan struct {
+	// Admin is the scanning administration.
+	Admin string
+	// Nonce is the key-binding JWT's nonce. It is read before verification:
+	// when the verdict is refused nothing vouches for it, so a hook matches
+	// the presentation too.
+	Nonce string
+	// Presentation is the SHA-256 of the scanned presentation (its text, as
+	// the wallet made it).
+	Presentation [32]byte
+	// Verdict is the outcome; the hook must not modify it.
+	Verdict *verdict.Verdict
+}
+
+// ScanReceipt is what a ScanReceipts hook prepared for a scan's ledger entry.
+type ScanReceipt struct {
+	// Time is the entry's time (the receipt document's).
+	Time time.Time
+	// Commitment is the entry's commitment to the receipt document.
+	Commitment ledger.Commitment
+	// Appended is called once, after the append, with its outcome: the
+	// entry's receipt, or the error that kept the entry off the ledger.
+	Appended func(ctx context.Context, rcpt *ledger.Receipt, err error)
+}
+
+// ScanReceipts lets the deployment whose wallet made a QR presentation give
+// the citizen the receipt of each scan of it (Config.ScanReceipts).
+type ScanReceipts interface {
+	// PrepareScan is called by Scan after verification, before the entry
+	// is appended. It returns the receipt's commitment when the presentation
+	// is one of its wallets' pending QR codes, and nil otherwise; it reports
+	// its own failures and returns nil then, so a scan is always recorded
+	// (under a random commitment, as without a hook).
+	PrepareScan(ctx context.Context, s QRScan) *ScanReceipt
 }
 
 // peekKBNonce reads the nonce of a presentation's key-binding JWT without

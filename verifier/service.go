@@ -41,6 +41,10 @@ type Config struct {
 	Freshness time.Duration
 	// Now is the clock. Nil: time.Now.
 	Now func() time.Time
+	// ScanReceipts, when set, gives the citizen who showed a scanned QR
+	// presentation the receipt of its ledger entry (see ScanReceipts). Nil:
+	// a scan's entry commits to nothing anyone keeps (a verifier used alone).
+	ScanReceipts ScanReceipts
 }
 
 // Validate checks the configuration.
@@ -131,6 +135,12 @@ type Request struct {
 // QR returns the openid4vp:// URI for the request's QR code.
 func (r *Request) QR(base string) string {
 	return QRURI(r.Object.ClientID, base+"/verifier/requests/"+r.ID+"/object")
+}
+
+// WalletLink is the request as an https link to the citizen space at base
+// (see WalletLink): what a clerk's screen shows as a QR code.
+func (r *Request) WalletLink(base string) string {
+	return WalletLink(base, r.Object.ClientID, base+"/verifier/requests/"+r.ID+"/object")
 }
 
 // effectiveState reports expiry without a write.

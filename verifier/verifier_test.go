@@ -63,7 +63,11 @@ func TestQRURIRoundTrip(t *testing.T) {
 	if err != nil || c != "decentralized_identifier:did:web:x" || !strings.HasSuffix(r, "/object") {
 		t.Fatalf("%q %q %v", c, r, err)
 	}
-	for _, bad := range []string{"https://x", "openid4vp://?client_id=a", "openid4vp://?client_id=a&request_uri=file:///etc/passwd", strings.Repeat("a", 3000)} {
+	w := WalletLink("https://espai.example.cat", "decentralized_identifier:did:web:x", "https://espai.localhost/verifier/requests/a/object")
+	if c2, r2, err := ParseQRURI(w); err != nil || c2 != c || r2 != r {
+		t.Fatalf("wallet link %q: %q %q %v", w, c2, r2, err)
+	}
+	for _, bad := range []string{"https://x", "https://x/other?client_id=a&request_uri=https://y/o", "https://x/requests?client_id=a", "openid4vp://?client_id=a", "openid4vp://?client_id=a&request_uri=file:///etc/passwd", strings.Repeat("a", 3000)} {
 		if _, _, err := ParseQRURI(bad); !errors.Is(err, ErrBadRequest) {
 			t.Errorf("%q: %v", bad, err)
 		}

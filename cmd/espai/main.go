@@ -47,7 +47,7 @@ func commands() []command {
 		{name: "ledger", summary: "transparency ledger: checkpoint, key, entry, prove, consistency, anchors, verify-receipt", sub: ledgerCommands()},
 		{name: "audit", summary: "audit verify: recompute the ledger, check checkpoints and chain anchors", sub: auditCommands()},
 		{name: "issuer", summary: "issuer administration: list, revoke, suspend, reinstate, rotate-key, admins, onboard", sub: issuerCommands()},
-		{name: "staff", summary: "staff accounts: add, list", sub: staffCommands()},
+		{name: "staff", summary: "staff accounts: add, list, disable, enable, roles, reset-password, token", sub: staffCommands()},
 	}
 }
 

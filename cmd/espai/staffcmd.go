@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/espai/espai/internal/app"
 	"github.com/espai/espai/internal/staff"
 	"github.com/espai/espai/issuer"
 )
@@ -17,6 +20,11 @@ func staffCommands() []command {
 	return []command{
 		{name: "add", summary: "create a staff account (--admin --name --roles [--login; password on stdin]), prints its API token once", run: runStaffAdd},
 		{name: "list", summary: "list an administration's staff (--admin)", run: runStaffList},
+		{name: "disable", summary: "disable an account: no console login, no API token (--admin, --login or --id)", run: runStaffDisable(true)},
+		{name: "enable", summary: "re-enable a disabled account (--admin, --login or --id)", run: runStaffDisable(false)},
+		{name: "roles", summary: "replace an account's roles (--admin, --login or --id, --roles)", run: runStaffRoles},
+		{name: "reset-password", summary: "give an account a temporary console password, printed once (--admin, --login or --id)", run: runStaffResetPassword},
+		{name: "token", summary: "give an account a new API token, printed once, or --revoke it (--admin, --login or --id)", run: runStaffToken},
 	}
 }
 
@@ -64,6 +72,10 @@ func runStaffAdd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	acct.Login = *login
+	if err := logCLIAction(ctx, a, acct.Admin, "staff.add", &acct); err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stdout, "API token (shown once): %s\n", tok)
 	return nil
 }
@@ -88,11 +100,194 @@ func runStaffList(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tLOGIN\tROLES\tSINCE")
+	fmt.Fprintln(tw, "NAME\tLOGIN\tROLES\tSTATUS\tSINCE\tID")
 	for _, s := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, s.Login, strings.Join(s.Roles, ","), s.Created.Format("2006-01-02"))
+		status := "active"
+		switch {
+		case s.Disabled:
+			status = "disabled"
+		case s.MustChangePassword:
+			status = "password-pending"
+		}
+		if s.TokenIssued.IsZero() {
+			status += ",no-token"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Login, strings.Join(s.Roles, ","), status, s.Created.Format("2006-01-02"), s.ID)
 	}
 	return tw.Flush()
+}
+
+// staffTarget is the account a management subcommand acts on: its
+// administration and its console login or id, as flags.
+type staffTarget struct {
+	data, admin, login, id *string
+}
+
+func staffTargetFlags(fs *flag.FlagSet) staffTarget {
+	return staffTarget{
+		data:  fs.String("data", "./espai-data", "data directory"),
+		admin: fs.String("admin", "", "administration id"),
+		login: fs.String("login", "", "the account's console login name"),
+		id:    fs.String("id", "", "the account's id (see espai staff list), for accounts without a login"),
+	}
+}
+
+// open checks the flags, opens the deployment and finds the account (only
+// among the administration's own).
+func (st staffTarget) open(ctx context.Context, e *env) (*app.App, *staff.Account, error) {
+	if *st.admin == "" {
+		return nil, nil, usagef("--admin is required")
+	}
+	if (*st.login == "") == (*st.id == "") {
+		return nil, nil, usagef("give the account's --login or its --id")
+	}
+	a, err := openApp(ctx, e, *st.data)
+	if err != nil {
+		return nil, nil, err
+	}
+	var acct *staff.Account
+	if *st.login != "" {
+		acct, err = a.Staff.ByLogin(ctx, *st.admin, *st.login)
+	} else {
+		acct, err = a.Staff.Get(ctx, *st.admin, *st.id)
+	}
+	if errors.Is(err, staff.ErrNotFound) {
+		a.Close()
+		return nil, nil, usagef("%s has no such account", *st.admin)
+	}
+	if err != nil {
+		a.Close()
+		return nil, nil, err
+	}
+	return a, acct, nil
+}
+
+// staffCLIError turns the store's refusals into usage errors (exit 2).
+func staffCLIError(err error) error {
+	if errors.Is(err, staff.ErrInvalid) || errors.Is(err, staff.ErrLastAdmin) || errors.Is(err, staff.ErrNotFound) {
+		return usagef("%v", err)
+	}
+	return err
+}
+
+// logCLIAction records an account change made from the command line in the
+// administration's staff action log.
+func logCLIAction(ctx context.Context, a *app.App, admin, kind string, target *staff.Account) error {
+	return a.Staff.LogAction(ctx, staff.Action{Admin: admin, Via: "cli", Kind: kind, Target: target.Label()})
+}
+
+func runStaffDisable(disabled bool) func(context.Context, *env, []string) error {
+	name, kind, done := "espai staff enable", "staff.enable", "enabled"
+	if disabled {
+		name, kind, done = "espai staff disable", "staff.disable", "disabled"
+	}
+	return func(ctx context.Context, e *env, args []string) error {
+		fs := newFlags(e, name)
+		st := staffTargetFlags(fs)
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		a, acct, err := st.open(ctx, e)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		if _, err := a.Staff.SetDisabled(ctx, acct.Admin, acct.ID, disabled); err != nil {
+			return staffCLIError(err)
+		}
+		if err := logCLIAction(ctx, a, acct.Admin, kind, acct); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s %s\n", acct.Label(), done)
+		return nil
+	}
+}
+
+func runStaffRoles(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "espai staff roles")
+	st := staffTargetFlags(fs)
+	roles := fs.String("roles", "", "comma-separated, replacing the current ones: "+strings.Join(staff.Roles, ", "))
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var list []string
+	for _, r := range strings.Split(*roles, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			list = append(list, r)
+		}
+	}
+	if len(list) == 0 {
+		return usagef("--roles is required")
+	}
+	a, acct, err := st.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	changed, err := a.Staff.SetRoles(ctx, acct.Admin, acct.ID, list)
+	if err != nil {
+		return staffCLIError(err)
+	}
+	if err := a.Staff.LogAction(ctx, staff.Action{Admin: acct.Admin, Via: "cli", Kind: "staff.roles", Target: acct.Label() + ": " + strings.Join(changed.Roles, ",")}); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s: %s\n", acct.Label(), strings.Join(changed.Roles, ","))
+	return nil
+}
+
+func runStaffResetPassword(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "espai staff reset-password")
+	st := staffTargetFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	a, acct, err := st.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	temp, err := a.Staff.ResetPassword(ctx, acct.Admin, acct.ID)
+	if err != nil {
+		return staffCLIError(err)
+	}
+	if err := logCLIAction(ctx, a, acct.Admin, "staff.password-reset", acct); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Temporary password (shown once; expires in %s; a new one must be chosen at the next login): %s\n", staff.TemporaryPasswordTTL, temp)
+	return nil
+}
+
+func runStaffToken(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "espai staff token")
+	st := staffTargetFlags(fs)
+	revoke := fs.Bool("revoke", false, "revoke the account's token instead of making a new one")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	a, acct, err := st.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if *revoke {
+		if err := a.Staff.RevokeToken(ctx, acct.Admin, acct.ID); err != nil {
+			return staffCLIError(err)
+		}
+		if err := logCLIAction(ctx, a, acct.Admin, "staff.token-revoke", acct); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s: API token revoked\n", acct.Label())
+		return nil
+	}
+	tok, err := a.Staff.RotateToken(ctx, acct.Admin, acct.ID)
+	if err != nil {
+		return staffCLIError(err)
+	}
+	if err := logCLIAction(ctx, a, acct.Admin, "staff.token-rotate", acct); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "API token (shown once; the old one no longer works): %s\n", tok)
+	return nil
 }
 
 // runOnboard registers a new administration from a JSON file (id, name,

@@ -2,13 +2,19 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/espai/espai/internal/credential"
 	"github.com/espai/espai/internal/register"
 	"github.com/espai/espai/internal/tracking"
+	"github.com/espai/espai/internal/trust"
 	"github.com/espai/espai/ledger"
+	"github.com/espai/espai/verifier"
 	"github.com/espai/espai/wallet"
 )
 
@@ -71,9 +77,9 @@ func (a *App) Alerts(ctx context.Context, s *wallet.Session) ([]Alert, error) {
 		switch {
 		case c.ExpiresAt.IsZero():
 		case !c.ExpiresAt.After(now):
-			add(Alert{Kind: AlertCredentialExpired, Urgent: c.Type == credential.Tax, Params: []string{string(c.Type), c.ExpiresAt.Format("02/01/2006")}, Link: "/credentials/" + c.ID, Sort: c.ExpiresAt})
+			add(Alert{Kind: AlertCredentialExpired, Urgent: c.Type == credential.Tax, Params: []string{string(c.Type), Local(c.ExpiresAt).Format("02/01/2006")}, Link: "/credentials/" + c.ID, Sort: c.ExpiresAt})
 		case c.ExpiresAt.Before(now.Add(30 * 24 * time.Hour)):
-			add(Alert{Kind: AlertCredentialExpiring, Urgent: c.Type == credential.Tax, Params: []string{string(c.Type), c.ExpiresAt.Format("02/01/2006")}, Link: "/credentials/" + c.ID, Sort: c.ExpiresAt})
+			add(Alert{Kind: AlertCredentialExpiring, Urgent: c.Type == credential.Tax, Params: []string{string(c.Type), Local(c.ExpiresAt).Format("02/01/2006")}, Link: "/credentials/" + c.ID, Sort: c.ExpiresAt})
 		}
 	}
 	// Revocations the issuers told the wallet about, and logins.
@@ -85,7 +91,7 @@ func (a *App) Alerts(ctx context.Context, s *wallet.Session) ([]Alert, error) {
 		case wallet.EventCredentialRevoked:
 			add(Alert{Kind: AlertCredentialRevoked, Urgent: true, Params: []string{e.Fields["type"], e.Fields["reason"]}, Link: "/credentials", Sort: e.Time})
 		case wallet.EventLogin:
-			d := e.Fields["device"]
+			d := NormalizeDevice(e.Fields["device"])
 			if d != "" && len(seen) > 0 && !seen[d] {
 				ev := e
 				lastLogin = &ev
@@ -94,7 +100,7 @@ func (a *App) Alerts(ctx context.Context, s *wallet.Session) ([]Alert, error) {
 		}
 	}
 	if lastLogin != nil && now.Sub(lastLogin.Time) < 7*24*time.Hour {
-		add(Alert{Kind: AlertNewDevice, Urgent: true, Params: []string{lastLogin.Fields["device"], lastLogin.Time.Format("02/01/2006 15:04")}, Link: "/sessions", Sort: lastLogin.Time})
+		add(Alert{Kind: AlertNewDevice, Urgent: true, Params: []string{NormalizeDevice(lastLogin.Fields["device"]), Local(lastLogin.Time).Format("02/01/2006 15:04")}, Link: "/sessions", Sort: lastLogin.Time})
 	}
 	// Notifications about to expire and procedures waiting for the citizen.
 	procs, notes, err := a.fold(ctx, s.CitizenID(), events)
@@ -119,11 +125,7 @@ func (a *App) Alerts(ctx context.Context, s *wallet.Session) ([]Alert, error) {
 		return nil, err
 	}
 	for i, r := range entries {
-		e := r.Entry
-		if e == nil || (e.Kind != ledger.KindPresentationVerified && e.Kind != ledger.KindDataExchange) || e.LegalBasis != "" {
-			continue
-		}
-		if _, ok := ActiveConsents(entries[:i])[e.Administration+"/"+e.Purpose]; !ok {
+		if e := r.Entry; e != nil && !a.accessCovered(ctx, e, entries[:i]) {
 			add(Alert{Kind: AlertAccessNoConsent, Urgent: true, Params: []string{e.Administration, e.Purpose}, Link: "/data", Sort: e.Time})
 		}
 	}
@@ -163,6 +165,40 @@ func (a *App) Alerts(ctx context.Context, s *wallet.Session) ([]Alert, error) {
 	return out, nil
 }
 
+// accessCovered reports whether a data access the citizen holds a receipt
+// for was covered: entries that are not accesses (consents, issuance),
+// refused presentations (no data was used) and QR codes the citizen showed
+// are; a presentation or exchange is covered by a consent to that
+// administration for that purpose still active before it (earlier holds
+// the receipts before e), or by the legal basis the trust list registers
+// for that administration and purpose, when the entry declares exactly it
+// and it is not consent (RGPD art. 6.1.a) itself. The check runs on the
+// citizen's own receipts and the public trust list: nobody else learns it.
+func (a *App) accessCovered(ctx context.Context, e *ledger.Entry, earlier []ReceiptEntry) bool {
+	if e.Kind != ledger.KindPresentationVerified && e.Kind != ledger.KindDataExchange {
+		return true
+	}
+	if e.Outcome == ledger.OutcomeRefused || e.Purpose == verifier.QRPurpose {
+		return true
+	}
+	if _, ok := ActiveConsents(earlier)[e.Administration+"/"+e.Purpose]; ok {
+		return true
+	}
+	purposes, err := a.Purposes(ctx, e.Administration)
+	if err != nil {
+		return false
+	}
+	i := slices.IndexFunc(purposes, func(p trust.Purpose) bool { return p.ID == e.Purpose })
+	return i >= 0 && e.LegalBasis != "" && e.LegalBasis == purposes[i].LegalBasis && !consentBasis(e.LegalBasis)
+}
+
+// consentBasis reports whether a legal basis is the citizen's consent
+// (RGPD art. 6.1.a), which only a consent on the ledger can cover.
+func consentBasis(basis string) bool {
+	b := strings.ToLower(basis)
+	return strings.Contains(b, "6.1.a") || strings.Contains(b, "6.1 a")
+}
+
 // MutedKinds reads which alert kinds are muted from an activity feed
 // (newest first, as Session.Activity returns it): the last mute or unmute of
 // a kind wins.
@@ -192,8 +228,37 @@ func (a *App) MuteAlert(ctx context.Context, s *wallet.Session, kind string, mut
 	if mute {
 		ev = EventAlertMuted
 	}
-	_, err := s.RecordEvent(ctx, wallet.Event{Kind: ev, Actor: wallet.ActorCitizen, Fields: map[string]string{"kind": kind}})
-	return err
+	if _, err := s.RecordEvent(ctx, wallet.Event{Kind: ev, Actor: wallet.ActorCitizen, Fields: map[string]string{"kind": kind}}); err != nil {
+		return err
+	}
+	return a.syncMailMutes(ctx, s)
+}
+
+// NoteLogin records a login to the citizen's space in their feed (service,
+// method, device) and, when the device is new to them, queues the
+// new-device e-mail; the in-app alert is computed from the same feed.
+func (a *App) NoteLogin(ctx context.Context, s *wallet.Session, service, method, device string) error {
+	device = NormalizeDevice(device)
+	events, _, err := s.Activity(ctx, 0)
+	if err != nil {
+		return err
+	}
+	seen, known := false, false
+	for _, e := range events {
+		if e.Kind == wallet.EventLogin && e.Fields["device"] != "" {
+			seen = true
+			known = known || NormalizeDevice(e.Fields["device"]) == device
+		}
+	}
+	ev, err := s.RecordEvent(ctx, wallet.Event{Kind: wallet.EventLogin, Actor: wallet.ActorCitizen,
+		Fields: map[string]string{"service": service, "method": method, "device": device}})
+	if err != nil {
+		return err
+	}
+	if seen && !known {
+		a.mailAlert(ctx, s.CitizenID(), AlertNewDevice, fmt.Sprintf("login/%x/%d", sha256.Sum256([]byte(s.CitizenID())), ev.Seq), device, Local(ev.Time).Format("02/01/2006 15:04"))
+	}
+	return nil
 }
 
 func claimString(v any) string {

@@ -81,6 +81,11 @@ type Options struct {
 
 // App is an opened data directory with its services.
 type App struct {
+	// requestHosts are hosts besides verifiers' own where request objects
+	// may be fetched (AllowRequestHost).
+	requestHostsMu sync.Mutex
+	requestHosts   map[string]bool
+
 	Layout   datadir.Layout
 	Settings datadir.Settings
 	// Registers are the Via Oberta registers; nil when the directory has none
@@ -222,8 +227,8 @@ func Open(ctx context.Context, o Options) (*App, error) {
 	if _, _, err := a.settleOwed(ctx); err != nil {
 		o.Log.Warn("owed receipts not all delivered: the sweep retries", "err", err.Error())
 	}
-	a.Verifier, err = verifier.Open(layout.VerifierDB(), verifier.Config{PublicBase: o.PublicBase, DIDDomain: settings.DIDDomain, Now: o.Now},
-		a.Issuer, a.Checker, a.Ledger)
+	a.Verifier, err = verifier.Open(layout.VerifierDB(), verifier.Config{PublicBase: o.PublicBase, DIDDomain: settings.DIDDomain, Now: o.Now,
+		ScanReceipts: qrScanHook{a}}, a.Issuer, a.Checker, a.Ledger)
 	if err != nil {
 		return nil, err
 	}

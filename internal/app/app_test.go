@@ -79,8 +79,8 @@ func TestDemoLaiaHoldsOneOfEachVerifiedCredential(t *testing.T) {
 		t.Fatalf("census issuer %s", got[credential.Census].Issuer)
 	}
 	// Every issuance was recorded, and the receipts verify offline.
-	// (Her demo life adds two answered verifier requests: a consent and a
-	// verification each.)
+	// (Her demo life adds one answered verifier request, a consent and a
+	// verification, and two Via Oberta queries about her.)
 	issued := 0
 	rs, _, err := s.Receipts(ctx)
 	if err != nil || len(rs) != 8 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/espai/espai/internal/credential"
 	"github.com/espai/espai/internal/register"
 	"github.com/espai/espai/issuer"
 	"github.com/espai/espai/ledger"
@@ -152,13 +153,21 @@ func (a *App) ChangeStatus(ctx context.Context, id string, to byte, reason strin
 	if err != nil {
 		return nil, err
 	}
+	return rec, a.statusChanged(ctx, rec, kind, reason)
+}
+
+// statusChanged follows a status change of rec: the deployment's verifier
+// drops its cached list, the ledger records the change (kind) with its
+// reason, and a revoked or suspended credential's holder is told why.
+func (a *App) statusChanged(ctx context.Context, rec *issuer.Record, kind ledger.Kind, reason string) error {
 	a.Checker.Status.Invalidate(a.Issuer.StatusURI(rec))
 	if _, err := a.record(ctx, rec.Citizen, ledger.Entry{Kind: kind, Administration: rec.Admin, CredentialType: rec.Type.LDType()},
 		Document{CredentialID: rec.ID, Reason: reason}); err != nil {
-		return rec, err
+		return err
 	}
-	if to == issuer.StatusRevoked || to == issuer.StatusSuspended {
-		err = a.notify(ctx, rec.Citizen, rec.Admin, wallet.Event{
+	if kind == ledger.KindCredentialRevoked || kind == ledger.KindCredentialSuspended {
+		defer a.mailAlert(ctx, rec.Citizen, AlertCredentialRevoked, "credential-status/"+rec.ID+"/"+kind.String(), a.adminName(ctx, rec.Admin))
+		return a.notify(ctx, rec.Citizen, rec.Admin, wallet.Event{
 			Kind:  wallet.EventCredentialRevoked,
 			Actor: rec.Admin,
 			Fields: map[string]string{
@@ -167,5 +176,49 @@ func (a *App) ChangeStatus(ctx context.Context, id string, to byte, reason strin
 			},
 		})
 	}
-	return rec, err
+	return nil
+}
+
+// Reissued is the outcome of a re-issue: the new credential, delivered, and
+// the record of the one it replaced, now revoked.
+type Reissued struct {
+	*Delivered
+	Old *issuer.Record
+}
+
+// Reissue replaces credential oldID: it issues a new credential of the same
+// type to the same citizen (in format, or the old one's format when empty),
+// delivers it into the citizen's wallet, then revokes oldID with the reason
+// issuer.SupersededReason (followed by note, when given) and links the two
+// records (issuer.Supersede). The revocation is recorded on the ledger and
+// the citizen told, like any revocation. admin, when set, is the
+// administration the caller acts for: another's credential is not found.
+//
+// Nothing is issued when oldID cannot be replaced (unknown, revoked, already
+// replaced), and nothing is revoked when the issuance fails (as
+// IssueAndDeliver). If the revocation fails after the new credential was delivered,
+// the error says so and both credentials stay valid: a retry of the
+// revocation (ChangeStatus) completes it.
+func (a *App) Reissue(ctx context.Context, oldID, admin string, format credential.Format, note string) (*Reissued, error) {
+	old, err := a.Issuer.CanSupersede(ctx, oldID, admin)
+	if err != nil {
+		return nil, err
+	}
+	if format == "" {
+		format = old.Format
+	}
+	d, err := a.IssueAndDeliver(ctx, issuer.Request{Type: old.Type, Format: format, Citizen: old.Citizen, Admin: old.Admin})
+	if err != nil {
+		return nil, err // as IssueAndDeliver fails; nothing is revoked
+	}
+	reason := issuer.SupersededReason
+	if note != "" {
+		reason += ": " + note
+	}
+	rec, err := a.Issuer.Supersede(ctx, old.ID, d.Issued.ID, reason)
+	if err != nil {
+		return &Reissued{Delivered: d, Old: old}, fmt.Errorf("credential %s re-issued as %s, but not revoked: %w", old.ID, d.Issued.ID, err)
+	}
+	d.Issued.Replaces = rec.ID
+	return &Reissued{Delivered: d, Old: rec}, a.statusChanged(ctx, rec, ledger.KindCredentialRevoked, reason)
 }

@@ -35,6 +35,10 @@ import (
 // happened (its caller got an error) and is dropped, as is one whose citizen
 // erased their space meanwhile.
 //
+// The same file keeps the QR presentations wallets are showing (bucket
+// "qr-pending", see qrreceipt.go), so the receipt of a scan is recorded as
+// owed in the transaction that counts the scan on its pending QR.
+//
 // Delivery is at least once: the wallet files a receipt for an index it
 // already holds only once. Security: the records hold personal data (the
 // document) for as long as a delivery is owed, sealed with AES-256-GCM under
@@ -79,8 +83,12 @@ func openOwed(path string, sealer *atrest.Sealer, now func() time.Time) (*owedSt
 		return nil, fmt.Errorf("app: open owed receipts: %w", err)
 	}
 	if err := db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucketOwed)
-		return err
+		for _, b := range [][]byte{bucketOwed, bucketQRPending} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
 	}); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("app: owed receipts: %w", err)
@@ -95,6 +103,14 @@ func openOwed(path string, sealer *atrest.Sealer, now func() time.Time) (*owedSt
 
 // put records r under its entry's commitment.
 func (o *owedStore) put(r owedReceipt) error {
+	if err := o.db.Update(func(tx *bolt.Tx) error { return o.putTx(tx, r) }); err != nil {
+		return fmt.Errorf("receipt not recorded as owed (nothing was appended): %w", err)
+	}
+	return nil
+}
+
+// putTx records r in tx (with other writes that must go with it).
+func (o *owedStore) putTx(tx *bolt.Tx, r owedReceipt) error {
 	r.Boot, r.Created = o.boot, o.now().UTC()
 	raw, err := json.Marshal(r)
 	if err != nil {
@@ -105,10 +121,7 @@ func (o *owedStore) put(r owedReceipt) error {
 	if err != nil {
 		return err
 	}
-	if err := o.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketOwed).Put(key, sealed) }); err != nil {
-		return fmt.Errorf("receipt not recorded as owed (nothing was appended): %w", err)
-	}
-	return nil
+	return tx.Bucket(bucketOwed).Put(key, sealed)
 }
 
 func (o *owedStore) done(c ledger.Commitment) error {
@@ -139,17 +152,23 @@ func (o *owedStore) list() (recs []owedReceipt, bad []string, err error) {
 func (o *owedStore) close() error { return o.db.Close() }
 
 // settleOwed delivers every receipt still owed (see owedStore). It returns
-// how many it delivered and dropped.
+// how many it delivered and dropped. It also drops the pending QR
+// presentations past their time (qrreceipt.go), which live in the same file.
 func (a *App) settleOwed(ctx context.Context) (delivered, dropped int, err error) {
+	var errs []error
+	if n, err := a.owed.purgeQR(); err != nil {
+		errs = append(errs, fmt.Errorf("expired QR presentations: %w", err))
+	} else if n > 0 {
+		a.log.Info("expired QR presentations purged", "count", n)
+	}
 	recs, bad, err := a.owed.list()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, errors.Join(append(errs, err)...)
 	}
 	if len(bad) > 0 {
 		a.log.Error("owed receipts that cannot be opened (kept)", "count", len(bad))
 	}
 	now := a.now()
-	var errs []error
 	for _, r := range recs {
 		if r.Boot == a.owed.boot && now.Sub(r.Created) < owedGrace {
 			continue // its append may still be in flight

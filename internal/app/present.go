@@ -67,6 +67,9 @@ func (a *App) OpenRequest(ctx context.Context, s *wallet.Session, uri string) (*
 	if err != nil {
 		return nil, err
 	}
+	if err := a.checkRequestURI(ctx, clientID, requestURI); err != nil {
+		return nil, err
+	}
 	signed, err := a.fetchRequestObject(ctx, requestURI)
 	if err != nil {
 		return nil, err
@@ -311,7 +314,9 @@ type QRPresentation struct {
 // PresentQR makes a citizen-initiated presentation of credential credID
 // disclosing only claims: an SD-JWT with key binding for any administration
 // of this trust framework (verifier.QRAudience), a fresh nonce, valid for
-// verifier.QRMaxAge.
+// verifier.QRMaxAge. It is registered as pending so that each scan of it by
+// this deployment's verifier puts a ledger receipt in the wallet
+// (qrreceipt.go).
 func (a *App) PresentQR(ctx context.Context, s *wallet.Session, credID string, claims []string) (*QRPresentation, error) {
 	c, err := s.Credential(ctx, credID)
 	if err != nil {
@@ -327,7 +332,8 @@ func (a *App) PresentQR(ctx context.Context, s *wallet.Session, credID string, c
 	if _, err := rand.Read(n); err != nil {
 		return nil, err
 	}
-	pres, _, err := a.present(ctx, s, c, claims, verifier.QRAudience(a.Settings.DIDDomain), base64.RawURLEncoding.EncodeToString(n))
+	nonce := base64.RawURLEncoding.EncodeToString(n)
+	pres, _, err := a.present(ctx, s, c, claims, verifier.QRAudience(a.Settings.DIDDomain), nonce)
 	if err != nil {
 		return nil, err
 	}
@@ -348,9 +354,74 @@ func (a *App) PresentQR(ctx context.Context, s *wallet.Session, credID string, c
 	if err != nil {
 		return nil, err
 	}
+	// Each scan's receipt comes to the wallet (qrreceipt.go): a code that
+	// could yield none is not shown.
+	if err := a.registerQR(s.CitizenID(), credID, c.Type.LDType(), claims, nonce, pres, out.Expires); err != nil {
+		return nil, err
+	}
 	_, err = s.RecordEvent(ctx, wallet.Event{Kind: wallet.EventCredentialShown, Actor: wallet.ActorCitizen,
 		Fields: map[string]string{"credential": credID, "verifier": "qr", "claims": strings.Join(claims, ",")}})
 	return out, err
+}
+
+// checkRequestURI refuses, before anything is fetched, a request whose
+// client is not a verifier on the trust list or whose request_uri is not on
+// this deployment or at the verifier's own did:web host: a link or QR code
+// must not make the server fetch arbitrary addresses (server-side request
+// forgery) on a citizen's behalf.
+func (a *App) checkRequestURI(ctx context.Context, clientID, requestURI string) error {
+	if _, ok := a.ownRequestPath(requestURI, "/object"); ok {
+		return nil
+	}
+	vdid, ok := strings.CutPrefix(clientID, verifier.ClientIDPrefix)
+	if !ok {
+		return fmt.Errorf("%w: client_id %q is not a decentralized identifier", ErrRequestRefused, truncateString(clientID, 80))
+	}
+	list, err := a.Trust.TrustList(ctx)
+	if err != nil {
+		return err
+	}
+	if _, ok := list.Entity(vdid); !ok {
+		return fmt.Errorf("%w: %w: %s is not a verifier on the trust list", ErrRequestRefused, trust.ErrNotRegistered, truncateString(vdid, 80))
+	}
+	host, ok := didWebHost(vdid)
+	u, err := url.Parse(requestURI)
+	if err == nil && a.requestHostAllowed(u.Host) && (u.Scheme == "https" || u.Scheme == "http") {
+		return nil
+	}
+	if !ok || err != nil || u.Scheme != "https" || !strings.EqualFold(u.Host, host) {
+		return fmt.Errorf("%w: the request_uri is not at %s's own address", ErrRequestRefused, truncateString(vdid, 80))
+	}
+	return nil
+}
+
+// AllowRequestHost lets trust-list verifiers' request objects be fetched
+// from host (host[:port]) besides their own did:web host, over http or
+// https: a federation's verifier gateway, or a test's server.
+func (a *App) AllowRequestHost(host string) {
+	a.requestHostsMu.Lock()
+	defer a.requestHostsMu.Unlock()
+	if a.requestHosts == nil {
+		a.requestHosts = map[string]bool{}
+	}
+	a.requestHosts[strings.ToLower(host)] = true
+}
+
+func (a *App) requestHostAllowed(host string) bool {
+	a.requestHostsMu.Lock()
+	defer a.requestHostsMu.Unlock()
+	return a.requestHosts[strings.ToLower(host)]
+}
+
+// didWebHost is the host (with its port, if any) a did:web names.
+func didWebHost(d string) (string, bool) {
+	rest, ok := strings.CutPrefix(d, "did:web:")
+	if !ok || rest == "" {
+		return "", false
+	}
+	host, _, _ := strings.Cut(rest, ":")
+	host, err := url.PathUnescape(host)
+	return host, err == nil && host != ""
 }
 
 // fetchRequestObject gets a signed request object: from this deployment's

@@ -183,6 +183,16 @@ func TestWalletRefusesRequestBeyondRegistration(t *testing.T) {
 	if signed, err = a.Issuer.SignJWT(ctx, "ajuntament-girona", verifier.RequestTyp, obj); err != nil {
 		t.Fatal(err)
 	}
+	// A request_uri off the verifier's host is refused before any fetch...
+	if _, err = a.OpenRequest(ctx, s, verifier.QRURI(obj.ClientID, srv.URL+"/object")); !errors.Is(err, ErrRequestRefused) || !strings.Contains(err.Error(), "own address") {
+		t.Fatalf("off-host request_uri: %v", err)
+	}
+	// ... and so is a client that is not on the trust list.
+	if _, err = a.OpenRequest(ctx, s, verifier.QRURI(verifier.ClientIDPrefix+"did:web:evil.example", "https://evil.example/object")); !errors.Is(err, ErrRequestRefused) || !strings.Contains(err.Error(), "not a verifier on the trust list") {
+		t.Fatalf("unknown client: %v", err)
+	}
+	u, _ := url.Parse(srv.URL)
+	a.AllowRequestHost(u.Host)
 	_, err = a.OpenRequest(ctx, s, verifier.QRURI(obj.ClientID, srv.URL+"/object"))
 	if !errors.Is(err, ErrRequestRefused) || !strings.Contains(err.Error(), "birthDate") {
 		t.Fatalf("beyond registration: %v", err)

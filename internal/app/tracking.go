@@ -85,6 +85,9 @@ func (a *App) UpdateProcedure(ctx context.Context, u ProcedureUpdate) (*tracking
 		return nil, err
 	}
 	p.Steps[len(p.Steps)-1].Delivered = true
+	if step.Status == tracking.InfoNeeded {
+		a.mailAlert(ctx, u.Citizen, AlertInfoNeeded, fmt.Sprintf("procedure-info/%s/%d", p.Key, len(p.Steps)), a.adminName(ctx, u.Administration))
+	}
 	return p, nil
 }
 
@@ -159,6 +162,7 @@ type Login struct {
 // RecordLogin puts a login to another service in the citizen's feed, where
 // the login history and the new-device alert read it.
 func (a *App) RecordLogin(ctx context.Context, l Login) error {
+	l.Device = NormalizeDevice(l.Device)
 	if err := errors.Join(checkText("service", l.Service, 100, true), checkText("method", l.Method, 100, true), checkText("device", l.Device, 100, true)); err != nil {
 		return err
 	}

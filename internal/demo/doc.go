@@ -10,7 +10,8 @@
 // Catalan description and a demo passphrase), each illustrating a case the
 // walkthrough needs: Laia Puig Serra (12345678Z) holds one credential of each
 // type; Jordi has a tax debt; Montserrat is retired; Youssef is a newcomer
-// with an NIE; Marta's family is followed by social services. The rest are
+// with an NIE; Marta's family is followed by social services and she has
+// just graduated in nursing (the degree-awarded alert). The rest are
 // drawn from tables of real Catalan given names and surnames (Catalan and
 // Spanish mixed, about 15% foreign residents with NIEs and the naming customs
 // of their origin), 30 real municipalities of the four provinces with real

@@ -44,16 +44,16 @@ func Personas() []Persona {
 			"Infermera graduada a la UdG, estudia un màster i treballa a temps parcial a l'Hospital Trueta; té una credencial de cada tipus.",
 			"laia-demo-2026"},
 		{personaID(1), "Jordi Casals Vidal", "Sabadell",
-			"Transportista de 45 anys amb un deute pendent amb l'Agència Tributària de Catalunya: no està al corrent.",
+			"Transportista de 45 anys amb un deute pendent amb l'Agència Tributària de Catalunya: no està al corrent i n'ha demanat l'ajornament.",
 			"jordi-demo-2026"},
 		{personaID(2), "Montserrat Ferrer Soler", "Lleida",
-			"Jubilada de 71 anys amb una vida laboral llarga al tèxtil i a l'escola pública.",
+			"Jubilada de 71 anys amb una vida laboral llarga al tèxtil i a l'escola pública; viu de lloguer amb el seu marit.",
 			"montserrat-demo-2026"},
 		{personaID(3), "Youssef El Amrani", "Salt",
 			"Nouvingut amb NIE, empadronat fa poc a Salt, amb una vida laboral curta com a conductor.",
 			"youssef-demo-2026"},
 		{personaID(4), "Marta Garcia López", "Manresa",
-			"Mare de dos fills, amb la seva parella, atesa pels serveis socials municipals.",
+			"Mare de dos fills, amb la seva parella, atesa pels serveis socials municipals; s'acaba de graduar en Infermeria a la UdL.",
 			"marta-demo-2026"},
 	}
 }
@@ -120,7 +120,8 @@ func (g *gen) addPersonas() {
 		g.job("Distribucions Empordà SL", d(2025, 7, 1), register.Date{}, 100),
 	})
 
-	// 5. Marta Garcia López, Manresa: a family followed by social services.
+	// 5. Marta Garcia López, Manresa: a family followed by social services;
+	// she has just finished nursing at the UdL's Igualada campus.
 	marta := ps[4].ID
 	g.census(register.Census{ID: marta, GivenName: "Marta", FamilyName: "Garcia", SecondFamilyName: "López",
 		BirthDate: d(1988, 11, 2), Address: "Carrer del Bruc 23, 3r 1a", PostalCode: "08241",
@@ -132,6 +133,11 @@ func (g *gen) addPersonas() {
 		},
 		SocialServices: &register.SocialServicesCase{Since: d(2024, 2, 1), Programme: "Servei Bàsic d'Atenció Social: pla de treball familiar"}})
 	g.taxOK(marta, recent)
+	// A nursing degree awarded four months before today: recent enough for
+	// the "degree awarded" life-event alert (internal/app: within a year).
+	g.ds.Degrees = append(g.ds.Degrees, register.Degrees{ID: marta, Degrees: []register.Degree{{
+		Title: "Grau en Infermeria", University: "Universitat de Lleida", UniversitySlug: "udl",
+		AwardDate: g.today.AddDate(0, -4, 0), ECTS: 240, Grade: 7.86}}})
 	g.worklife(marta, []register.Employment{
 		g.job("Serveis de Neteja Llevant SL", d(2007, 1, 8), d(2012, 10, 31), 100),
 		g.job("Supermercats Comarcals SA", d(2014, 4, 1), d(2023, 6, 30), 50),

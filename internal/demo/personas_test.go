@@ -115,5 +115,14 @@ func TestPersonaFacts(t *testing.T) {
 		if c.SocialServices == nil || kids != 2 || partner != 1 || c.MunicipalitySlug != "manresa" {
 			t.Errorf("family: %+v", c)
 		}
+		// A degree recent enough for the "degree awarded" life-event alert
+		// (within the last year), awarded in the past.
+		deg, err := f.Degrees(ctx, ps[4].ID)
+		if err != nil || len(deg) != 1 || deg[0].Title != "Grau en Infermeria" || deg[0].UniversitySlug != "udl" {
+			t.Fatalf("degrees: %+v, %v", deg, err)
+		}
+		if a := deg[0].AwardDate; !a.Before(today) || !a.After(today.AddDate(-1, 0, 0)) {
+			t.Errorf("degree awarded %s: want within the year before %s", a, today)
+		}
 	})
 }

@@ -3,7 +3,16 @@
 // auditor, admin, services). Systems authenticate to the HTTP API with a
 // bearer token; only the token's SHA-256 hash is stored, so the database
 // alone does not let anyone act as staff. People sign in to the web consoles
-// with a login name and a password, stored as an Argon2id hash.
+// with a login name and a password, stored as an Argon2id hash. The package
+// also keeps each administration's staff action log (actions.go).
+//
+// An administration's admins manage its accounts: disable and re-enable
+// them, change their roles, reset a console password to a temporary one the
+// staff member must replace at the next login, and rotate or revoke an API
+// token. Every such method takes the acting administration and finds no
+// account of another one (ErrNotFound): an admin of one administration can
+// neither see nor change another's staff. No change may leave an
+// administration without an active admin (ErrLastAdmin).
 //
 // # Security
 //
@@ -11,8 +20,19 @@
 // reveals nothing useful about a token. A staff member of one administration
 // can act only for that administration; auditors read only. Console
 // passwords are Argon2id (19 MiB, 2 passes, 16-byte salt); an unknown login
-// name costs the same as a wrong password. Rate limiting of console logins is
-// the web layer's.
+// name costs the same as a wrong password. A disabled account neither signs
+// in nor authenticates with its token. Temporary passwords (about 80 random
+// bits) expire after TemporaryPasswordTTL. Rate limiting of console logins
+// and ending the console sessions of a disabled account are the web
+// layer's.
+//
+// # Storage
+//
+// Schema 2 (schema 1 is migrated in place when the database is opened):
+// staff_accounts maps an account id to the account (and the hash of its
+// current token), staff_tokens a token hash to an account id, staff_logins a
+// login name to its password hash and account id, and staff_actions holds
+// one sub-bucket per administration of append-only actions.
 //
 // # Caveats
 //
@@ -25,9 +45,9 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,7 +58,6 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
-	"golang.org/x/crypto/argon2"
 )
 
 // Roles.
@@ -63,26 +82,57 @@ var (
 	ErrForbidden = errors.New("staff: not allowed")
 	// ErrInvalid means an account's fields are invalid: a usage error.
 	ErrInvalid = errors.New("staff: invalid account")
+	// ErrNotFound means no account with that id or login in the acting
+	// administration (another administration's accounts are not found).
+	ErrNotFound = errors.New("staff: no such account")
+	// ErrLastAdmin means the change would leave the administration without
+	// an active admin.
+	ErrLastAdmin = errors.New("staff: the administration would have no active admin left")
 )
 
 var (
 	bucketMeta     = []byte("staff_meta")
-	bucketAccounts = []byte("staff_accounts") // token hash -> Account
+	bucketAccounts = []byte("staff_accounts") // account id -> record (schema 1: token hash -> Account)
+	bucketTokens   = []byte("staff_tokens")   // token hash -> account id
 	bucketLogins   = []byte("staff_logins")   // login name -> loginRecord
 	keySchema      = []byte("schema")
 )
 
+// schemaVersion is the layout Open leaves the database in.
+const schemaVersion = 2
+
 // Account is a staff member.
 type Account struct {
+	ID      string    `json:"id"` // stable, not secret: names the account in URLs and on the command line
 	Name    string    `json:"name"`
 	Admin   string    `json:"admin"` // administration id
 	Roles   []string  `json:"roles"`
 	Created time.Time `json:"created"`
 	Login   string    `json:"login,omitempty"` // console login name, when the account has one
+	// Disabled accounts neither sign in nor authenticate with their token.
+	Disabled bool `json:"disabled,omitempty"`
+	// MustChangePassword is set by a password reset (and for accounts made
+	// in the console): the console opens nothing but the account page until
+	// the staff member has chosen their own password.
+	MustChangePassword bool `json:"must_change_password,omitempty"`
+	// TokenIssued is when the current API token was made; zero when the
+	// account has none (revoked).
+	TokenIssued time.Time `json:"token_issued,omitzero"`
 }
 
 // Has reports whether the account has role.
 func (a *Account) Has(role string) bool { return a != nil && slices.Contains(a.Roles, role) }
+
+// Label names the account for people and logs: its name and login.
+func (a *Account) Label() string {
+	if a.Login == "" {
+		return a.Name
+	}
+	return a.Name + " (" + a.Login + ")"
+}
+
+// activeAdmin reports whether the account is an admin that can act.
+func (a *Account) activeAdmin() bool { return a.Has(RoleAdmin) && !a.Disabled }
 
 var adminRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$`)
 
@@ -97,18 +147,31 @@ func (a *Account) Validate() error {
 	if len(a.Roles) == 0 {
 		return fmt.Errorf("%w: at least one role", ErrInvalid)
 	}
-	for _, r := range a.Roles {
+	for i, r := range a.Roles {
 		if !slices.Contains(Roles, r) {
 			return fmt.Errorf("%w: unknown role %q (want issuer, verifier, auditor, admin or services)", ErrInvalid, r)
+		}
+		if slices.Contains(a.Roles[:i], r) {
+			return fmt.Errorf("%w: role %q twice", ErrInvalid, r)
 		}
 	}
 	return nil
 }
 
-// Store keeps staff accounts in its own buckets of a bbolt database.
-type Store struct{ db *bolt.DB }
+// record is an account as stored: with the hash of its current token.
+type record struct {
+	Account
+	Token []byte `json:"token_hash,omitempty"`
+}
 
-// Open opens (creating) the staff database at path.
+// Store keeps staff accounts in its own buckets of a bbolt database.
+type Store struct {
+	db  *bolt.DB
+	now func() time.Time
+}
+
+// Open opens (creating) the staff database at path, migrating an older
+// layout in place.
 func Open(path string) (*Store, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if errors.Is(err, bolterrors.ErrTimeout) {
@@ -118,37 +181,157 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("open staff database: %w", err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketAccounts, bucketLogins} {
+		for _, b := range [][]byte{bucketMeta, bucketAccounts, bucketTokens, bucketLogins, bucketActions} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
 		m := tx.Bucket(bucketMeta)
-		if m.Get(keySchema) == nil {
-			return m.Put(keySchema, binary.BigEndian.AppendUint64(nil, 1))
+		v := uint64(0)
+		if raw := m.Get(keySchema); len(raw) == 8 {
+			v = binary.BigEndian.Uint64(raw)
 		}
-		return nil
+		switch {
+		case v == schemaVersion:
+			return nil
+		case v > schemaVersion:
+			return fmt.Errorf("staff database schema %d is newer than this espai (%d)", v, schemaVersion)
+		case v == 1:
+			if err := migrate1to2(tx); err != nil {
+				return fmt.Errorf("staff database: migrate schema 1 to 2: %w", err)
+			}
+		}
+		return m.Put(keySchema, binary.BigEndian.AppendUint64(nil, schemaVersion))
 	})
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, now: time.Now}, nil
+}
+
+// migrate1to2 moves accounts from token-hash keys to ids, indexes the token
+// hashes and points login records at ids.
+func migrate1to2(tx *bolt.Tx) error {
+	accts := tx.Bucket(bucketAccounts)
+	type old struct{ key, val []byte }
+	var olds []old
+	if err := accts.ForEach(func(k, v []byte) error {
+		olds = append(olds, old{bytes.Clone(k), bytes.Clone(v)})
+		return nil
+	}); err != nil {
+		return err
+	}
+	idOf := map[string]string{} // token hash -> id
+	for _, o := range olds {
+		var r record
+		if err := json.Unmarshal(o.val, &r.Account); err != nil {
+			return err
+		}
+		r.ID, r.Token, r.TokenIssued = newID(), o.key, r.Created
+		idOf[string(o.key)] = r.ID
+		if err := accts.Delete(o.key); err != nil {
+			return err
+		}
+		if err := putRecord(tx, &r); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketTokens).Put(o.key, []byte(r.ID)); err != nil {
+			return err
+		}
+	}
+	logins := tx.Bucket(bucketLogins)
+	var recs []old
+	if err := logins.ForEach(func(k, v []byte) error {
+		recs = append(recs, old{bytes.Clone(k), bytes.Clone(v)})
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, o := range recs {
+		var lr loginRecord
+		if err := json.Unmarshal(o.val, &lr); err != nil {
+			return err
+		}
+		id, ok := idOf[string(lr.Account)]
+		if !ok {
+			if err := logins.Delete(o.key); err != nil { // a login of no account opens nothing
+				return err
+			}
+			continue
+		}
+		lr.ID, lr.Account = id, nil
+		if err := putLogin(tx, string(o.key), &lr); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
+
+// SetClock replaces the store's clock (temporary passwords' expiry, the
+// default time of actions); nil restores the system clock.
+func (s *Store) SetClock(now func() time.Time) {
+	if now == nil {
+		now = time.Now
+	}
+	s.now = now
+}
 
 func hashToken(tok string) []byte {
 	h := sha256.Sum256([]byte("espai/staff-token/v1\x00" + tok))
 	return h[:]
 }
 
-// Add creates an account and returns its new bearer token (shown once).
-func (s *Store) Add(ctx context.Context, a Account) (string, error) {
+func newToken() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
-	tok := base64.RawURLEncoding.EncodeToString(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func newID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func getRecord(tx *bolt.Tx, id string) (*record, error) {
+	raw := tx.Bucket(bucketAccounts).Get([]byte(id))
+	if raw == nil {
+		return nil, ErrNotFound
+	}
+	r := new(record)
+	if err := json.Unmarshal(raw, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// getOwn loads an account of administration admin; any other is not found.
+func getOwn(tx *bolt.Tx, admin, id string) (*record, error) {
+	r, err := getRecord(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.Admin != admin {
+		return nil, ErrNotFound
+	}
+	return r, nil
+}
+
+func putRecord(tx *bolt.Tx, r *record) error {
+	raw, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketAccounts).Put([]byte(r.ID), raw)
+}
+
+// Add creates an account and returns its new bearer token (shown once).
+func (s *Store) Add(ctx context.Context, a Account) (string, error) {
+	tok := newToken()
 	return tok, s.AddWithToken(ctx, a, tok)
 }
 
@@ -162,14 +345,13 @@ func (s *Store) AddWithToken(_ context.Context, a Account, tok string) error {
 		return fmt.Errorf("%w: token shorter than 12 characters", ErrInvalid)
 	}
 	if a.Created.IsZero() {
-		a.Created = time.Now().UTC()
+		a.Created = s.now().UTC()
 	}
 	return s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketAccounts)
 		k := hashToken(tok)
-		if raw := b.Get(k); raw != nil {
-			var old Account
-			if err := json.Unmarshal(raw, &old); err != nil {
+		if id := tx.Bucket(bucketTokens).Get(k); id != nil {
+			old, err := getRecord(tx, string(id))
+			if err != nil {
 				return err
 			}
 			if old.Name == a.Name && old.Admin == a.Admin && slices.Equal(old.Roles, a.Roles) {
@@ -178,26 +360,42 @@ func (s *Store) AddWithToken(_ context.Context, a Account, tok string) error {
 			}
 			return fmt.Errorf("%w: token already in use", ErrInvalid)
 		}
-		raw, err := json.Marshal(a)
-		if err != nil {
-			return err
-		}
-		return b.Put(k, raw)
+		_, err := s.insert(tx, a, k)
+		return err
 	})
 }
 
-// Authenticate returns the account of a bearer token.
+// insert stores a new account with token hash k.
+func (s *Store) insert(tx *bolt.Tx, a Account, k []byte) (*record, error) {
+	r := &record{Account: a, Token: k}
+	r.ID, r.Disabled, r.TokenIssued = newID(), false, s.now().UTC()
+	if err := putRecord(tx, r); err != nil {
+		return nil, err
+	}
+	return r, tx.Bucket(bucketTokens).Put(k, []byte(r.ID))
+}
+
+// Authenticate returns the account of a bearer token; a disabled account's
+// token authenticates nobody.
 func (s *Store) Authenticate(_ context.Context, tok string) (*Account, error) {
 	if tok == "" {
 		return nil, ErrUnauthenticated
 	}
 	var a Account
 	err := s.db.View(func(tx *bolt.Tx) error {
-		raw := tx.Bucket(bucketAccounts).Get(hashToken(tok))
-		if raw == nil {
+		id := tx.Bucket(bucketTokens).Get(hashToken(tok))
+		if id == nil {
 			return ErrUnauthenticated
 		}
-		return json.Unmarshal(raw, &a)
+		r, err := getRecord(tx, string(id))
+		if errors.Is(err, ErrNotFound) || (err == nil && r.Disabled) {
+			return ErrUnauthenticated
+		}
+		if err != nil {
+			return err
+		}
+		a = r.Account
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -212,6 +410,9 @@ func Authorize(a *Account, role, admin string) error {
 	if a == nil {
 		return ErrUnauthenticated
 	}
+	if a.Disabled {
+		return fmt.Errorf("%w: %s is disabled", ErrForbidden, a.Name)
+	}
 	if !a.Has(role) {
 		return fmt.Errorf("%w: %s lacks the %s role", ErrForbidden, a.Name, role)
 	}
@@ -221,112 +422,40 @@ func Authorize(a *Account, role, admin string) error {
 	return nil
 }
 
-// Console logins: staff sign in to the web consoles with a login name and a
-// password (Argon2id, OWASP parameters: 19 MiB, 2 passes), separate from
-// citizens and from the API's bearer tokens.
-
-// ErrBadLogin means the login name or the password is wrong.
-var ErrBadLogin = errors.New("staff: wrong login or password")
-
-var loginRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,62}[a-z0-9]$`)
-
-// MinPassword is the shortest password accepted.
-const MinPassword = 12
-
-type loginRecord struct {
-	Account []byte `json:"account"` // token hash: the key of the account
-	Salt    []byte `json:"salt"`
-	Hash    []byte `json:"hash"`
-	Time    uint32 `json:"t"`
-	Memory  uint32 `json:"m"`
-}
-
-const (
-	pwTime   = 2
-	pwMemory = 19 * 1024
-)
-
-func passwordHash(password string, salt []byte, t, m uint32) []byte {
-	return argon2.IDKey([]byte(password), salt, t, m, 1, 32)
-}
-
-// SetLogin gives the account of token tok a console login name and password
-// (replacing an earlier password of the same login).
-func (s *Store) SetLogin(_ context.Context, tok, login, password string) error {
-	if !loginRE.MatchString(login) {
-		return fmt.Errorf("%w: login %q: 3-64 lower-case letters, digits, . _ -", ErrInvalid, login)
-	}
-	if len([]rune(password)) < MinPassword {
-		return fmt.Errorf("%w: password shorter than %d characters", ErrInvalid, MinPassword)
-	}
-	salt := make([]byte, 16)
-	_, _ = rand.Read(salt)
-	rec := loginRecord{Account: hashToken(tok), Salt: salt, Hash: passwordHash(password, salt, pwTime, pwMemory), Time: pwTime, Memory: pwMemory}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		raw := tx.Bucket(bucketAccounts).Get(rec.Account)
-		if raw == nil {
-			return fmt.Errorf("%w: no account with that token", ErrInvalid)
-		}
-		if old := tx.Bucket(bucketLogins).Get([]byte(login)); old != nil {
-			var o loginRecord
-			if err := json.Unmarshal(old, &o); err != nil {
-				return err
-			}
-			if !bytes.Equal(o.Account, rec.Account) {
-				return fmt.Errorf("%w: login %q belongs to another account", ErrInvalid, login)
-			}
-		}
-		var a Account
-		if err := json.Unmarshal(raw, &a); err != nil {
-			return err
-		}
-		a.Login = login
-		acct, err := json.Marshal(a)
-		if err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketAccounts).Put(rec.Account, acct); err != nil {
-			return err
-		}
-		b, err := json.Marshal(rec)
-		if err != nil {
-			return err
-		}
-		return tx.Bucket(bucketLogins).Put([]byte(login), b)
-	})
-}
-
-// dummySalt makes a wrong login name cost as much as a wrong password.
-var dummySalt = make([]byte, 16)
-
-// Login checks a console login name and password.
-func (s *Store) Login(_ context.Context, login, password string) (*Account, error) {
-	var rec *loginRecord
+// Get returns an account of administration admin by id.
+func (s *Store) Get(_ context.Context, admin, id string) (*Account, error) {
+	var a Account
 	err := s.db.View(func(tx *bolt.Tx) error {
-		raw := tx.Bucket(bucketLogins).Get([]byte(login))
-		if raw == nil {
-			return nil
+		r, err := getOwn(tx, admin, id)
+		if err != nil {
+			return err
 		}
-		rec = new(loginRecord)
-		return json.Unmarshal(raw, rec)
+		a = r.Account
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if rec == nil {
-		passwordHash(password, dummySalt, pwTime, pwMemory)
-		return nil, ErrBadLogin
-	}
-	if subtle.ConstantTimeCompare(passwordHash(password, rec.Salt, rec.Time, rec.Memory), rec.Hash) != 1 {
-		return nil, ErrBadLogin
-	}
+	return &a, nil
+}
+
+// ByLogin returns the account of administration admin with a console login.
+func (s *Store) ByLogin(_ context.Context, admin, login string) (*Account, error) {
 	var a Account
-	err = s.db.View(func(tx *bolt.Tx) error {
-		raw := tx.Bucket(bucketAccounts).Get(rec.Account)
-		if raw == nil {
-			return ErrBadLogin
+	err := s.db.View(func(tx *bolt.Tx) error {
+		lr, err := getLogin(tx, login)
+		if err != nil {
+			return err
 		}
-		return json.Unmarshal(raw, &a)
+		if lr == nil {
+			return ErrNotFound
+		}
+		r, err := getOwn(tx, admin, lr.ID)
+		if err != nil {
+			return err
+		}
+		a = r.Account
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -339,58 +468,146 @@ func (s *Store) List(_ context.Context, admin string) ([]Account, error) {
 	var out []Account
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketAccounts).ForEach(func(_, v []byte) error {
-			var a Account
-			if err := json.Unmarshal(v, &a); err != nil {
+			var r record
+			if err := json.Unmarshal(v, &r); err != nil {
 				return err
 			}
-			if a.Admin == admin {
-				out = append(out, a)
+			if r.Admin == admin {
+				out = append(out, r.Account)
 			}
 			return nil
 		})
 	})
-	slices.SortFunc(out, func(a, b Account) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b Account) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 	return out, err
 }
 
-// AddWithLogin creates an account with a console login in one transaction
-// (nothing is created when any part is invalid or the login is taken) and
-// returns its new API token (shown once).
-func (s *Store) AddWithLogin(_ context.Context, a Account, login, password string) (string, error) {
-	if err := a.Validate(); err != nil {
+// otherActiveAdmins counts the active admins of admin other than id.
+func otherActiveAdmins(tx *bolt.Tx, admin, id string) (int, error) {
+	n := 0
+	err := tx.Bucket(bucketAccounts).ForEach(func(_, v []byte) error {
+		var r record
+		if err := json.Unmarshal(v, &r); err != nil {
+			return err
+		}
+		if r.Admin == admin && r.ID != id && r.activeAdmin() {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// keepAnAdmin refuses a change that turns the last active admin of an
+// administration into a non-admin or a disabled account.
+func keepAnAdmin(tx *bolt.Tx, before, after *Account) error {
+	if !before.activeAdmin() || after.activeAdmin() {
+		return nil
+	}
+	n, err := otherActiveAdmins(tx, before.Admin, before.ID)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrLastAdmin
+	}
+	return nil
+}
+
+// update applies change to an account of admin in one transaction, keeping
+// an active admin, and returns the account as changed.
+func (s *Store) update(admin, id string, change func(tx *bolt.Tx, r *record) error) (*Account, error) {
+	var out Account
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		r, err := getOwn(tx, admin, id)
+		if err != nil {
+			return err
+		}
+		before := r.Account
+		before.Roles = slices.Clone(r.Roles)
+		if err := change(tx, r); err != nil {
+			return err
+		}
+		if err := keepAnAdmin(tx, &before, &r.Account); err != nil {
+			return err
+		}
+		out = r.Account
+		return putRecord(tx, r)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// SetDisabled disables or re-enables an account of administration admin.
+// Disabling the last active admin is refused (ErrLastAdmin).
+func (s *Store) SetDisabled(_ context.Context, admin, id string, disabled bool) (*Account, error) {
+	return s.update(admin, id, func(_ *bolt.Tx, r *record) error {
+		r.Disabled = disabled
+		return nil
+	})
+}
+
+// SetRoles replaces the roles of an account of administration admin (in the
+// order of Roles). Taking the admin role from the last active admin is
+// refused (ErrLastAdmin).
+func (s *Store) SetRoles(_ context.Context, admin, id string, roles []string) (*Account, error) {
+	for _, r := range roles {
+		if !slices.Contains(Roles, r) {
+			return nil, fmt.Errorf("%w: unknown role %q (want issuer, verifier, auditor, admin or services)", ErrInvalid, r)
+		}
+	}
+	var norm []string
+	for _, r := range Roles {
+		if slices.Contains(roles, r) {
+			norm = append(norm, r)
+		}
+	}
+	if len(norm) == 0 {
+		return nil, fmt.Errorf("%w: at least one role", ErrInvalid)
+	}
+	return s.update(admin, id, func(_ *bolt.Tx, r *record) error {
+		r.Roles = norm
+		return nil
+	})
+}
+
+// RotateToken gives an account of administration admin a new API token
+// (returned, shown once); the old one stops working at once.
+func (s *Store) RotateToken(_ context.Context, admin, id string) (string, error) {
+	tok := newToken()
+	_, err := s.update(admin, id, func(tx *bolt.Tx, r *record) error {
+		if r.Token != nil {
+			if err := tx.Bucket(bucketTokens).Delete(r.Token); err != nil {
+				return err
+			}
+		}
+		r.Token, r.TokenIssued = hashToken(tok), s.now().UTC()
+		return tx.Bucket(bucketTokens).Put(r.Token, []byte(r.ID))
+	})
+	if err != nil {
 		return "", err
 	}
-	if !loginRE.MatchString(login) {
-		return "", fmt.Errorf("%w: login %q: 3-64 lower-case letters, digits, . _ -", ErrInvalid, login)
-	}
-	if len([]rune(password)) < MinPassword {
-		return "", fmt.Errorf("%w: password shorter than %d characters", ErrInvalid, MinPassword)
-	}
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	tok := base64.RawURLEncoding.EncodeToString(b)
-	salt := make([]byte, 16)
-	_, _ = rand.Read(salt)
-	rec := loginRecord{Account: hashToken(tok), Salt: salt, Hash: passwordHash(password, salt, pwTime, pwMemory), Time: pwTime, Memory: pwMemory}
-	if a.Created.IsZero() {
-		a.Created = time.Now().UTC()
-	}
-	a.Login = login
-	return tok, s.db.Update(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketLogins).Get([]byte(login)) != nil {
-			return fmt.Errorf("%w: login %q is taken", ErrInvalid, login)
+	return tok, nil
+}
+
+// RevokeToken removes the API token of an account of administration admin:
+// the account then has none until RotateToken.
+func (s *Store) RevokeToken(_ context.Context, admin, id string) error {
+	_, err := s.update(admin, id, func(tx *bolt.Tx, r *record) error {
+		if r.Token != nil {
+			if err := tx.Bucket(bucketTokens).Delete(r.Token); err != nil {
+				return err
+			}
 		}
-		acct, err := json.Marshal(a)
-		if err != nil {
-			return err
-		}
-		lr, err := json.Marshal(rec)
-		if err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketAccounts).Put(rec.Account, acct); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketLogins).Put([]byte(login), lr)
+		r.Token, r.TokenIssued = nil, time.Time{}
+		return nil
 	})
+	return err
 }

@@ -133,6 +133,10 @@ type Contact struct {
 	Email string    `json:"email"`
 	Lang  string    `json:"lang"`
 	Since time.Time `json:"since"`
+	// Muted are the alert kinds the citizen does not want e-mailed (a copy
+	// of the choice kept in their wallet, which is sealed while they are
+	// away: the e-mails go out then).
+	Muted []string `json:"muted,omitempty"`
 }
 
 var (
@@ -567,7 +571,28 @@ func (s *Store) SetContact(_ context.Context, citizen, email, lang string) error
 		if err != nil || a.Name != "" || a.Address != email || len(email) > 254 {
 			return fmt.Errorf("%w: %q is not an e-mail address", ErrInvalid, email)
 		}
-		return put(b, citizen, Contact{Email: email, Lang: lang, Since: s.now().UTC()})
+		c := Contact{Email: email, Lang: lang, Since: s.now().UTC()}
+		if old, err := get[Contact](b, citizen); err == nil {
+			c.Muted = old.Muted
+		}
+		return put(b, citizen, c)
+	})
+}
+
+// SetMuted records which alert kinds citizen does not want e-mailed; with
+// no contact there is nothing to record (SetContact keeps what is set).
+func (s *Store) SetMuted(_ context.Context, citizen string, kinds []string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketContacts)
+		c, err := get[Contact](b, citizen)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		c.Muted = slices.Clone(kinds)
+		return put(b, citizen, *c)
 	})
 }
 

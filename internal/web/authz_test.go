@@ -50,6 +50,7 @@ func ruleFor(path string) (routeRule, bool) {
 	}
 	console := []struct{ prefix, role string }{
 		{"/console/issuer", "issuer"}, {"/console/verifier", "verifier"}, {"/console/audit", "auditor"}, {"/console/admin", "admin"},
+		{"/console/account", ""}, // every staff member's own account page (any role)
 	}
 	for _, c := range console {
 		if path == c.prefix || strings.HasPrefix(path, c.prefix+"/") {

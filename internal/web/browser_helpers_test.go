@@ -22,9 +22,10 @@ import (
 // one browser per test, pages one after the other in a phone-sized tab.
 // Each page visited is checked with axe-core (testdata/axe) for WCAG 2.1 A
 // and AA, its console is watched for Content Security Policy violations and
-// uncaught exceptions, and the journeys keep a PNG screenshot of each page
-// under $ESPAI_ARTIFACTS/screenshots (default testdata/artifacts at the
-// repository root, which git ignores).
+// uncaught exceptions, a phone's page must not scroll horizontally on
+// either of phoneSizes, and the tests that keep screenshots keep a PNG of
+// each page at each size under $ESPAI_ARTIFACTS/screenshots/<test>
+// (default testdata/artifacts at the repository root, which git ignores).
 //
 // Without Chromium the tests skip, unless ESPAI_REQUIRE_CHROMIUM=1 (as in
 // `make test`, which installs it): then they fail.
@@ -130,10 +131,12 @@ type tab struct {
 	t       *testing.T
 	ctx     context.Context
 	base    string
-	shots   string  // screenshot directory of this test, "" for none
-	n       int     // screenshots taken
-	scale   float64 // device pixels per CSS pixel
-	desktop bool    // a desktop screen, not a phone
+	shots   *shotDir // where the tab keeps a screenshot of each page checked; nil: none
+	scale   float64  // device pixels per CSS pixel
+	desktop bool     // a desktop screen, not a phone
+	// width and height are the tab's screen, in CSS pixels, which check
+	// comes back to after trying the other phone sizes.
+	width, height int64
 
 	mu       sync.Mutex
 	problems []string // CSP violations and uncaught exceptions seen
@@ -153,8 +156,11 @@ func newTab(t *testing.T, browser *chrome, base string, width, height int64, scr
 type tabOptions struct {
 	width, height int64
 	screenshots   bool
-	desktop       bool
-	isolated      bool
+	// scale is the device pixels per CSS pixel; 0: 2 in a tab that keeps
+	// screenshots (legible pictures), 1 otherwise (faster).
+	scale    float64
+	desktop  bool
+	isolated bool
 }
 
 // desktopUA is the user agent of desktop tabs: staff at their desks.
@@ -174,13 +180,16 @@ func openTab(t *testing.T, browser *chrome, base string, o tabOptions) *tab {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("open a tab: %v", err)
 	}
-	tb := &tab{t: t, ctx: ctx, base: base, scale: 1, desktop: o.desktop}
+	tb := &tab{t: t, ctx: ctx, base: base, scale: 1, desktop: o.desktop, width: width, height: height}
 	ua := phoneUA
 	if o.desktop {
 		ua = desktopUA
 	}
 	if screenshots {
 		tb.shots, tb.scale = screenshotDir(t), 2
+	}
+	if o.scale > 0 {
+		tb.scale = o.scale
 	}
 	tb.resize(width, height)
 	tb.do("emulate a phone's browser",
@@ -299,15 +308,47 @@ func (tb *tab) waitFor(what, cond string) {
 	}
 }
 
-// check runs the checks every page must pass: accessibility, no horizontal
-// scrolling, a clean console; and keeps a screenshot under name.
+// phoneSizes are the screens, in CSS pixels, every page shown on a phone
+// must fit without horizontal scrolling: a small Android phone and a
+// current iPhone.
+var phoneSizes = [][2]int64{{360, 640}, {390, 844}}
+
+// check runs the checks every page must pass: a clean console,
+// accessibility, and at each screen size no horizontal scrolling, keeping a
+// screenshot under name at each size in a tab that keeps them. A phone
+// tab's sizes are phoneSizes (its own first if it is not one of them), a
+// desktop tab's its own; the tab is back at its own size afterwards.
+//
+// axe-core runs once, at the tab's own size: the citizen's stylesheet has
+// no breakpoint between the phone sizes, so the other would give the same
+// answer at a cost of up to a second per page.
 func (tb *tab) check(name string) {
 	tb.t.Helper()
 	tb.consoleClean(name)
 	tb.accessible(name)
-	tb.fits(name)
-	if tb.shots != "" {
-		tb.screenshot(name)
+	sizes := [][2]int64{{tb.width, tb.height}}
+	if !tb.desktop {
+		for _, sz := range phoneSizes {
+			if sz != sizes[0] {
+				sizes = append(sizes, sz)
+			}
+		}
+	}
+	for i, sz := range sizes {
+		at := name
+		if len(sizes) > 1 {
+			at = fmt.Sprintf("%s-%dx%d", name, sz[0], sz[1])
+			if i > 0 {
+				tb.resize(sz[0], sz[1])
+			}
+		}
+		tb.fits(at)
+		if tb.shots != nil {
+			tb.screenshot(at)
+		}
+	}
+	if len(sizes) > 1 {
+		tb.resize(tb.width, tb.height)
 	}
 }
 
@@ -388,15 +429,12 @@ func (tb *tab) fits(name string) {
 	if o.ScrollWidth > o.InnerWidth || o.ScrollWidth > o.Viewport {
 		tb.t.Errorf("%s: scrolls horizontally: scrollWidth %d > innerWidth %d (viewport %d); too wide: %s",
 			name, o.ScrollWidth, o.InnerWidth, o.Viewport, strings.Join(o.Wide, ", "))
-		if tb.shots == "" {
-			tb.shots = screenshotDir(tb.t)
-			defer func() { tb.shots = "" }()
-		}
 		tb.screenshot(name + "-overflow")
 	}
 }
 
-// screenshot keeps a PNG of the whole page.
+// screenshot keeps a PNG of the whole page in the test's screenshot
+// directory (also from a tab that keeps none, for a page that fails).
 func (tb *tab) screenshot(name string) {
 	tb.t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout)
@@ -405,8 +443,11 @@ func (tb *tab) screenshot(name string) {
 	if err != nil {
 		tb.t.Fatalf("screenshot %s: %v", name, err)
 	}
-	tb.n++
-	file := filepath.Join(tb.shots, fmt.Sprintf("%02d-%s.png", tb.n, safeName(name)))
+	dir := tb.shots
+	if dir == nil {
+		dir = screenshotDir(tb.t)
+	}
+	file := dir.next(name)
 	if err := os.WriteFile(file, png, 0o644); err != nil {
 		tb.t.Fatal(err)
 	}
@@ -417,11 +458,33 @@ var unsafeChars = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
 
 func safeName(s string) string { return strings.Trim(unsafeChars.ReplaceAllString(s, "-"), "-") }
 
-// screenshotDir is this test's screenshot directory, emptied first:
+// shotDir is a test's screenshot directory. The test's tabs share it, and
+// number their screenshots in one sequence, in the order taken.
+type shotDir struct {
+	path string
+	mu   sync.Mutex
+	n    int
+}
+
+// next is the file for the next screenshot, of a page called name.
+func (d *shotDir) next(name string) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.n++
+	return filepath.Join(d.path, fmt.Sprintf("%02d-%s.png", d.n, safeName(name)))
+}
+
+// shotDirs are the screenshot directories of the tests running, by test.
+var shotDirs sync.Map // *testing.T → *shotDir
+
+// screenshotDir is this test's screenshot directory,
 // $ESPAI_ARTIFACTS/screenshots/<test>, by default under the repository's
-// testdata/artifacts.
-func screenshotDir(t *testing.T) string {
+// testdata/artifacts; emptied when the test first asks for it.
+func screenshotDir(t *testing.T) *shotDir {
 	t.Helper()
+	if d, ok := shotDirs.Load(t); ok {
+		return d.(*shotDir)
+	}
 	root := os.Getenv("ESPAI_ARTIFACTS")
 	if root == "" {
 		repo, err := repoRoot()
@@ -437,7 +500,9 @@ func screenshotDir(t *testing.T) string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return dir
+	d, _ := shotDirs.LoadOrStore(t, &shotDir{path: dir})
+	t.Cleanup(func() { shotDirs.Delete(t) })
+	return d.(*shotDir)
 }
 
 // repoRoot is the directory of go.mod above the test's directory.

@@ -7,17 +7,25 @@ import (
 	"fmt"
 	"image/png"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
+	"text/template/parse"
 	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/espai/espai/internal/app"
 	"github.com/espai/espai/internal/apptest"
+	"github.com/gin-gonic/gin/render"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
 )
 
 // Browser tests: the citizen's space in headless Chromium on a phone-sized
@@ -67,7 +75,9 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.Tap(chromedp.CSS(`input[name=claim][value=givenName]`)),
 		chromedp.Tap(chromedp.CSS(`input[name=claim][value=municipality]`)))
 	tb.follow(`main form button[type=submit]`)
-	if tb.count("figure.qr svg") != 1 || !strings.Contains(tb.text("figure.qr figcaption"), "givenName, municipality") {
+	// The caption names the claims, by their names or their labels.
+	if caption := tb.text("figure.qr figcaption"); tb.count("figure.qr svg") != 1 ||
+		!strings.Contains(caption, "givenName, municipality") && !strings.Contains(caption, "Nom, Municipi") {
 		t.Fatalf("no QR code with the chosen claims: %q", tb.text("main"))
 	}
 	tb.check("qr")
@@ -107,10 +117,11 @@ func TestBrowserJourney(t *testing.T) {
 		t.Fatal("Who used my data: receipts not all verified")
 	}
 	// The exchange: the presentation the Ajuntament verified, for its
-	// purpose, with its receipt verified in place.
+	// purpose (by its id or its title), with its receipt verified in place.
 	if !eval[bool](tb, `[...document.querySelectorAll('main li.card')].some(li =>
 		li.textContent.includes("Dades verificades") && li.textContent.includes("Ajuntament de Girona") &&
-		li.textContent.includes("preinscripcio-escolar") && li.querySelector('[data-verified="true"]') !== null)`) {
+		(li.textContent.includes("preinscripcio-escolar") || li.textContent.includes("Preinscripció escolar")) &&
+		li.querySelector('[data-verified="true"]') !== null)`) {
 		t.Fatalf("the exchange is not in Who used my data, verified: %q", tb.text("main"))
 	}
 	tb.check("data")
@@ -161,10 +172,14 @@ func (tb *tab) census() string {
 	return p
 }
 
-// citizenPage is one page of the citizen's space for the layout and
-// accessibility checks of TestBrowserPagesFit. Add new pages here: the
-// test fails for a GET route with parameters that no entry covers, and
-// visits parameterless ones by itself.
+// citizenPage is one page of the citizen's space for TestBrowserPagesFit,
+// which checks each (axe-core, no horizontal scrolling at every phone
+// size, clean console) and keeps a screenshot of it at each size. Add new
+// pages to citizenPages (or accountPages): the test fails for a GET route
+// of the server that no entry covers and notCitizenPages does not set
+// aside, and for a page template (one that includes the citizen's
+// "header") that no entry shows, such as a page only a form's POST leads
+// to.
 type citizenPage struct {
 	name string
 	// route is the router's pattern of the GET route the page covers, ""
@@ -173,13 +188,19 @@ type citizenPage struct {
 	anon  bool // shown logged out; these come first
 	// open shows the page; nil navigates to route.
 	open func(tb *tab, f *pageFixture)
+	// after runs once the page is checked (to leave it the way the next
+	// page needs).
+	after func(tb *tab, f *pageFixture)
 }
 
-// pageFixture is what the pages need: the server and a credential.
+// pageFixture is what the pages need: the server, its clock, Laia's
+// credential and the key of her second factor.
 type pageFixture struct {
 	t          *testing.T
 	ts         *httptest.Server
+	clk        *clock
 	credential string // path of Laia's census credential (SD-JWT)
+	totpSecret string // set by the TOTP enrolment page
 }
 
 // request opens a fresh presentation request of the Ajuntament de Girona
@@ -197,13 +218,58 @@ func (f *pageFixture) request(tb *tab) {
 	tb.follow(`form[action="/requests"] button[type=submit]`)
 }
 
+// totpCode is Laia's authenticator app's code now: the server's clock
+// moves on 30 s first, so that no code is the one used before it (a code
+// is accepted once).
+func (f *pageFixture) totpCode() string {
+	f.t.Helper()
+	if f.totpSecret == "" {
+		f.t.Fatal("no TOTP key: the enrolment page comes first")
+	}
+	f.clk.add(30 * time.Second)
+	c, err := totp.GenerateCodeCustom(f.totpSecret, f.clk.now(), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return c
+}
+
+// secondStep logs out and gives Laia's passphrase: the login's second step.
+func (tb *tab) secondStep() {
+	tb.t.Helper()
+	tb.follow(`nav.menu form[action="/logout"] button[type=submit]`)
+	tb.do("type the DNI and passphrase",
+		chromedp.SendKeys(chromedp.ID("citizen"), apptest.Laia),
+		chromedp.SendKeys(chromedp.ID("passphrase"), apptest.LaiaPassphrase))
+	tb.follow(`form[action="/login"] button[type=submit]`)
+	if tb.count(`form[action="/login/code"], form[data-passkey="get"]`) == 0 {
+		tb.t.Fatalf("no second step after the passphrase: %q", tb.text("main"))
+	}
+}
+
+// passkeyReady waits for passkey.js to have prepared the page's passkey form.
+func (tb *tab) passkeyReady(kind string) {
+	tb.t.Helper()
+	tb.waitFor("the passkey form to be ready", fmt.Sprintf(`document.querySelector('form[data-passkey=%q]').dataset.passkeyReady === 'true'`, kind))
+}
+
+// home checks that a login ended on the home page.
+func (tb *tab) home(how string) {
+	tb.t.Helper()
+	if p := tb.path(); p != "/" {
+		tb.t.Fatalf("after %s: at %s: %q", how, p, tb.text("main"))
+	}
+}
+
+// citizenPages are the pages in the order TestBrowserPagesFit shows them:
+// logged out, then as Laia with her passphrase.
 var citizenPages = []citizenPage{
 	{name: "login", route: "/login", anon: true},
 	{name: "offline", route: "/offline", anon: true},
 	{name: "home", route: "/"},
 	{name: "credentials", route: "/credentials"},
 	{name: "credential", route: "/credentials/:id", open: func(tb *tab, f *pageFixture) { tb.open(f.credential) }},
-	{name: "credential-unknown", open: func(tb *tab, f *pageFixture) { tb.open("/credentials/unknown") }},
+	{name: "error-404", open: func(tb *tab, f *pageFixture) { tb.open("/credentials/unknown") }},
 	{name: "qr-form", route: "/credentials/:id/qr", open: func(tb *tab, f *pageFixture) { tb.open(f.credential + "/qr") }},
 	{name: "qr", open: func(tb *tab, f *pageFixture) {
 		tb.open(f.credential + "/qr")
@@ -222,8 +288,103 @@ var citizenPages = []citizenPage{
 	{name: "procedure", route: "/procedures/:key", open: openFirst("/procedures", `main a[href^="/procedures/"]`)},
 	{name: "notifications", route: "/notifications"},
 	{name: "notification", route: "/notifications/:key", open: openFirst("/notifications", `main a[href^="/notifications/"]`)},
-	{name: "sessions", route: "/sessions"},
-	{name: "settings", route: "/settings"},
+	{name: "sessions-and-logins", route: "/sessions", open: func(tb *tab, f *pageFixture) {
+		tb.open("/sessions")
+		if tb.count(`[data-login]`) == 0 {
+			tb.t.Fatalf("the sessions page shows no login history: %q", tb.text("main"))
+		}
+	}},
+	{name: "settings", route: "/settings", open: func(tb *tab, f *pageFixture) {
+		tb.open("/settings")
+		tb.passkeyReady("create")
+	}},
+}
+
+// accountPages come after citizenPages (and after any page the test adds
+// by itself), as they change how Laia logs in: she turns on a TOTP second
+// factor, logs in with a code, adds a passkey, and logs in with it where
+// the second step offers both.
+var accountPages = []citizenPage{
+	{name: "totp-enrol", open: func(tb *tab, f *pageFixture) {
+		tb.open("/settings")
+		tb.follow(`form[action="/settings/mfa/begin"] button[type=submit]`)
+		f.totpSecret = tb.text("code.secret")
+		if tb.count("figure.qr svg") != 1 || f.totpSecret == "" {
+			tb.t.Fatalf("the enrolment page has no QR code or key: %q", tb.text("main"))
+		}
+	}},
+	{name: "settings-totp-on", open: func(tb *tab, f *pageFixture) {
+		tb.do("type the code", chromedp.SendKeys(chromedp.ID("code"), f.totpCode()))
+		tb.follow(`form[action="/settings/mfa/confirm"] button[type=submit]`)
+		if tb.count(`form[action="/settings/mfa/disable"]`) != 1 {
+			tb.t.Fatalf("the second factor is not on: %q", tb.text("main"))
+		}
+		tb.passkeyReady("create")
+	}},
+	{name: "login-code", open: func(tb *tab, f *pageFixture) {
+		tb.secondStep()
+		if tb.count(`form[action="/login/code"] input#code`) != 1 || tb.count(`form[data-passkey="get"]`) != 0 {
+			tb.t.Fatalf("not the code step: %q", tb.text("main"))
+		}
+	}, after: func(tb *tab, f *pageFixture) {
+		tb.do("type the code", chromedp.SendKeys(chromedp.ID("code"), f.totpCode()))
+		tb.follow(`form[action="/login/code"] button[type=submit]`)
+		tb.home("the code")
+	}},
+	{name: "settings-passkey-added", open: func(tb *tab, f *pageFixture) {
+		tb.open("/settings")
+		tb.passkeyReady("create")
+		tb.do("name the passkey", chromedp.SendKeys(chromedp.ID("pkname"), "El meu mòbil"))
+		tb.follow(`form[data-passkey="create"] button[type=submit]`)
+		if tb.count(`li[data-passkey-id]`) != 1 {
+			tb.t.Fatalf("the passkey is not listed: %q", tb.text("main"))
+		}
+		tb.passkeyReady("create")
+	}},
+	{name: "login-passkey-or-code", open: func(tb *tab, f *pageFixture) {
+		tb.secondStep()
+		if tb.count(`form[action="/login/code"]`) != 1 || tb.count(`form[data-passkey="get"]`) != 1 {
+			tb.t.Fatalf("not both second factors: %q", tb.text("main"))
+		}
+		tb.passkeyReady("get")
+	}, after: func(tb *tab, f *pageFixture) {
+		tb.follow(`form[data-passkey="get"] button[type=submit]`)
+		tb.home("the passkey")
+	}},
+}
+
+// notCitizenPages are the GET routes of the server that are not pages of
+// the citizen's space, by route or route prefix (ending in "/"), each with
+// the reason.
+var notCitizenPages = []struct{ route, reason string }{
+	{"/console", "the staff console's home (journey_browser_test.go, console_*_test.go check its pages)"},
+	{"/console/", "the staff console (journey_browser_test.go, console_*_test.go check its pages)"},
+	{"/api/", "JSON APIs of the administrations' systems"},
+	{"/ledger/", "the ledger's read API (JSON)"},
+	{"/status/", "credential status lists (JWT)"},
+	{"/trust/", "the trust list and its anchors (JSON)"},
+	{"/issuers/", "issuers' DID documents (JSON)"},
+	{"/verifier/", "OpenID4VP request objects, fetched by wallets (JWT)"},
+	{"/p/", "one-time presentation links, fetched by wallets (text)"},
+	{"/static/", "stylesheets, scripts and images"},
+	{"/healthz", "the health check (JSON)"},
+	{"/sw.js", "the service worker's script (TestBrowserPWA)"},
+	{"/manifest.webmanifest", "the web app manifest (TestBrowserPWA)"},
+}
+
+// setAside reports whether the notCitizenPages entry for pattern (a route,
+// or a prefix ending in "/") covers route.
+func setAside(pattern, route string) bool {
+	return route == pattern || (strings.HasSuffix(pattern, "/") && strings.HasPrefix(route, pattern))
+}
+
+func notCitizenPage(route string) bool {
+	for _, n := range notCitizenPages {
+		if setAside(n.route, route) {
+			return true
+		}
+	}
+	return false
 }
 
 // openFirst opens a list page and follows its first link that matches sel.
@@ -237,54 +398,148 @@ func openFirst(list, sel string) func(tb *tab, f *pageFixture) {
 	}
 }
 
-var routeParam = regexp.MustCompile(`[:*][^/]+`)
+// templateLog records the names of the templates the server renders.
+type templateLog struct {
+	render.HTMLRender
+	mu    sync.Mutex
+	names map[string]bool
+}
 
-// citizenRoutes are the GET routes of the citizen's group on the router:
-// those that send an anonymous visitor to the login page.
-func citizenRoutes(t *testing.T, base string, s *Server) []string {
+func (l *templateLog) Instance(name string, data any) render.Render {
+	l.mu.Lock()
+	l.names[name] = true
+	l.mu.Unlock()
+	return l.HTMLRender.Instance(name, data)
+}
+
+func (l *templateLog) rendered(name string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.names[name]
+}
+
+// pageTemplates are the server's templates that make a page of the
+// citizen's space: those that include its "header".
+func pageTemplates(t *testing.T, log *templateLog) []string {
 	t.Helper()
-	anon := newBrowser(t, base)
+	h, ok := log.HTMLRender.(render.HTMLProduction)
+	if !ok {
+		t.Fatalf("the server's HTML renderer is a %T", log.HTMLRender)
+	}
+	var includes func(n parse.Node) bool
+	includes = func(n parse.Node) bool {
+		switch n := n.(type) {
+		case *parse.TemplateNode:
+			return n.Name == "header"
+		case *parse.ListNode:
+			if n != nil {
+				for _, c := range n.Nodes {
+					if includes(c) {
+						return true
+					}
+				}
+			}
+		case *parse.IfNode:
+			return includes(n.List) || includes(n.ElseList)
+		case *parse.RangeNode:
+			return includes(n.List) || includes(n.ElseList)
+		case *parse.WithNode:
+			return includes(n.List) || includes(n.ElseList)
+		}
+		return false
+	}
 	var out []string
-	for _, r := range s.Engine().Routes() {
-		if r.Method != http.MethodGet {
-			continue
+	for _, tm := range h.Template.Templates() {
+		if tm.Tree != nil && tm.Name() != "header" && includes(tm.Tree.Root) {
+			out = append(out, tm.Name())
 		}
-		code, _, h := anon.do("GET", routeParam.ReplaceAllString(r.Path, "x"), nil)
-		if code == http.StatusSeeOther && h.Get("Location") == "/login" {
-			out = append(out, r.Path)
-		}
+	}
+	sort.Strings(out)
+	if len(out) < 10 {
+		t.Fatalf("page templates: %v", out)
 	}
 	return out
 }
 
-// phoneSizes are the screens every page must fit without horizontal
-// scrolling: a small Android phone and a current iPhone.
-var phoneSizes = [][2]int64{{360, 640}, {390, 844}}
+// servePages serves a demo deployment for TestBrowserPagesFit, with a
+// clock the test moves, passkeys at localhost (as servePasskeys), and a log
+// of the templates rendered. It returns the server's base URL at localhost.
+func servePages(t *testing.T) (*httptest.Server, string, *Server, *clock, *templateLog) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: time.Now()}
+	o := apptest.Options(t)
+	o.PublicBase = "http://" + ln.Addr().String()
+	o.Now = clk.now
+	a, err := app.Open(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := a.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	s := New(Config{App: a, Staff: a.Staff})
+	if s.passkeys == nil {
+		t.Fatalf("passkeys are off for %s", o.PublicBase)
+	}
+	// Before the server starts: the log is in place for every request.
+	log := &templateLog{HTMLRender: s.engine.HTMLRender, names: map[string]bool{}}
+	s.engine.HTMLRender = log
+	ts := httptest.NewUnstartedServer(s)
+	ts.Listener.Close()
+	ts.Listener = ln
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return ts, strings.Replace(ts.URL, "127.0.0.1", "localhost", 1), s, clk, log
+}
 
-// TestBrowserPagesFit: every page of the citizen's space fits a small
-// phone's width and passes the accessibility checks.
+// TestBrowserPagesFit: every page of the citizen's space, at each of
+// phoneSizes, fits the screen's width and passes the accessibility checks,
+// with a screenshot of each kept. Every GET route of the server is a page
+// here or set aside in notCitizenPages, and every page template is shown.
 func TestBrowserPagesFit(t *testing.T) {
 	browser := newChrome(t)
-	ts, s := serve(t)
+	ts, base, s, clk, log := servePages(t)
 	pages := append([]citizenPage(nil), citizenPages...)
 	covered := map[string]bool{}
-	for _, p := range pages {
-		covered[p.route] = true
+	for _, list := range [][]citizenPage{citizenPages, accountPages} {
+		for _, p := range list {
+			covered[p.route] = true
+		}
 	}
-	for _, route := range citizenRoutes(t, ts.URL, s) {
-		if covered[route] {
+	for _, r := range s.Engine().Routes() {
+		if r.Method != http.MethodGet || covered[r.Path] {
 			continue
 		}
-		if strings.ContainsAny(route, ":*") {
-			t.Errorf("GET %s is not in citizenPages (browser_test.go): add an entry that opens it", route)
+		if notCitizenPage(r.Path) {
 			continue
 		}
-		t.Logf("GET %s is not in citizenPages: checked as a plain page", route)
-		pages = append(pages, citizenPage{name: strings.Trim(route, "/"), route: route})
+		if strings.ContainsAny(r.Path, ":*") {
+			t.Errorf("GET %s is not in citizenPages (browser_test.go): add an entry that opens it, or to notCitizenPages with the reason it is not a page", r.Path)
+			continue
+		}
+		t.Errorf("GET %s is not in citizenPages (browser_test.go): add it, or to notCitizenPages with the reason it is not a page; checked here as a page of the logged-in citizen", r.Path)
+		pages = append(pages, citizenPage{name: strings.Trim(r.Path, "/"), route: r.Path})
 	}
+	for _, n := range notCitizenPages {
+		used := false
+		for _, r := range s.Engine().Routes() {
+			used = used || (r.Method == http.MethodGet && setAside(n.route, r.Path))
+		}
+		if !used {
+			t.Errorf("notCitizenPages: no GET route is %s any more: remove the entry", n.route)
+		}
+	}
+	pages = append(pages, accountPages...)
 
-	tb := newTab(t, browser, ts.URL, phoneSizes[0][0], phoneSizes[0][1], false)
-	f := &pageFixture{t: t, ts: ts}
+	tb := openTab(t, browser, base, tabOptions{width: phoneSizes[0][0], height: phoneSizes[0][1], screenshots: true, scale: 1})
+	tb.virtualAuthenticator()
+	f := &pageFixture{t: t, ts: ts, clk: clk}
 	loggedIn := false
 	for _, p := range pages {
 		if !p.anon && !loggedIn {
@@ -299,22 +554,22 @@ func TestBrowserPagesFit(t *testing.T) {
 		} else {
 			tb.open(p.route)
 		}
-		if !strings.HasPrefix(eval[string](tb, `document.contentType`), "text/html") {
-			t.Logf("%s: not a page (%s), not checked", p.name, eval[string](tb, `document.contentType`))
+		if ct := eval[string](tb, `document.contentType`); !strings.HasPrefix(ct, "text/html") {
+			t.Errorf("%s: not a page (%s), not checked", p.name, ct)
 			continue
 		}
 		if p.open == nil && tb.path() != p.route {
 			t.Errorf("%s: opened %s, shown %s", p.name, p.route, tb.path())
 		}
-		tb.consoleClean(p.name)
-		tb.accessible(p.name)
-		for i, size := range phoneSizes {
-			if i > 0 {
-				tb.resize(size[0], size[1])
-			}
-			tb.fits(fmt.Sprintf("%s-%dx%d", p.name, size[0], size[1]))
+		tb.check(p.name)
+		if p.after != nil {
+			p.after(tb, f)
 		}
-		tb.resize(phoneSizes[0][0], phoneSizes[0][1])
+	}
+	for _, name := range pageTemplates(t, log) {
+		if !log.rendered(name) {
+			t.Errorf("the page template %q was not shown: add a page that leads to it to citizenPages (browser_test.go)", name)
+		}
 	}
 }
 

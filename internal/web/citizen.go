@@ -8,12 +8,15 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/espai/espai/internal/app"
 	"github.com/espai/espai/internal/register"
+	"github.com/espai/espai/ledger"
+	"github.com/espai/espai/verifier"
 	"github.com/espai/espai/wallet"
 	"github.com/gin-gonic/gin"
 )
@@ -76,6 +79,32 @@ func (s *Server) setCookie(c *gin.Context, name, value string, maxAge int) {
 	c.SetCookie(name, value, maxAge, "/", "", s.overTLS(c), true)
 }
 
+// setSessionCookie sets the session cookie SameSite=Lax, so a link from an
+// alert e-mail or a QR code opens the page for a logged-in citizen; every
+// state change is a POST with the session's CSRF token, and GET pages change
+// nothing a third party could want. The login's own cookies stay Strict.
+func (s *Server) setSessionCookie(c *gin.Context, value string, maxAge int) {
+	c.SetSameSite(http.SameSiteLaxMode)
+	c.SetCookie(sessionCookie, value, maxAge, "/", "", s.overTLS(c), true)
+}
+
+// nextCookie remembers the page a logged-out citizen asked for, so the
+// login ends there (an alert e-mail's link, a verifier's QR code).
+const nextCookie = "espai_next"
+
+// safeNext reports whether p is a path of this site to return to after a
+// login: absolute path, no scheme or host, not the login pages themselves.
+func safeNext(p string) bool {
+	if len(p) > 2048 || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") {
+		return false
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" {
+		return false
+	}
+	return u.Path != "/login" && !strings.HasPrefix(u.Path, "/login/") && u.Path != "/logout"
+}
+
 type loginData struct {
 	Error   string
 	Citizen string
@@ -115,6 +144,7 @@ func (s *Server) login(c *gin.Context) {
 	id, err := register.NormalizeID(c.PostForm("citizen"))
 	addrKey := "addr:" + c.ClientIP()
 	if s.loginByAddr.blocked(addrKey) || (err == nil && s.loginByAccount.blocked("acct:"+id)) {
+		s.setRetryAfter(c, addrKey, "acct:"+id)
 		s.showLogin(c, http.StatusTooManyRequests, "login.limited", c.PostForm("citizen"))
 		return
 	}
@@ -156,11 +186,17 @@ func (s *Server) startSession(c *gin.Context, ws *wallet.Session, device, method
 		s.sess.end(old)
 	}
 	cs := s.sess.create(ws, device)
-	_, _ = ws.RecordEvent(c.Request.Context(), wallet.Event{Kind: wallet.EventLogin, Actor: wallet.ActorCitizen,
-		Fields: map[string]string{"service": "espai", "method": method, "device": device}})
-	s.setCookie(c, sessionCookie, cs.ID, int(sessionAbsolute/time.Second))
+	if err := s.cfg.App.NoteLogin(c.Request.Context(), ws, "espai", method, device); err != nil {
+		s.cfg.Log.Warn("login not recorded in the citizen's feed", "err", err.Error())
+	}
+	s.setSessionCookie(c, cs.ID, int(sessionAbsolute/time.Second))
 	s.setCookie(c, preAuthCookie, "", -1)
-	c.Redirect(http.StatusSeeOther, "/")
+	next := "/"
+	if p, err := c.Cookie(nextCookie); err == nil && safeNext(p) {
+		next = p
+	}
+	s.setCookie(c, nextCookie, "", -1)
+	c.Redirect(http.StatusSeeOther, next)
 }
 
 // requireCitizen loads the session; state-changing requests must carry its
@@ -171,6 +207,9 @@ func (s *Server) requireCitizen(c *gin.Context) {
 	cs, ok := s.sess.get(id)
 	if err != nil || !ok {
 		if c.Request.Method == http.MethodGet {
+			if p := c.Request.URL.RequestURI(); p != "/" && safeNext(p) {
+				s.setCookie(c, nextCookie, p, 15*60)
+			}
 			c.Redirect(http.StatusSeeOther, "/login")
 		} else {
 			c.Status(http.StatusForbidden)
@@ -215,7 +254,7 @@ func (s *Server) logout(c *gin.Context) {
 
 func (s *Server) fail500(c *gin.Context, cs *citizenSession, err error) {
 	s.cfg.Log.Error("citizen page failed", "route", c.FullPath(), "err", err.Error())
-	s.render(c, http.StatusInternalServerError, "error", "error.title", "", cs, translator(langOf(c)).T("error.title"))
+	s.render(c, http.StatusInternalServerError, "error", "error.title", "", cs, errorPage{Message: translator(langOf(c)).T("error.generic")})
 }
 
 func (s *Server) home(c *gin.Context) {
@@ -240,11 +279,15 @@ func (s *Server) home(c *gin.Context) {
 		}
 	}
 	sort.Slice(expiring, func(i, j int) bool { return expiring[i].ExpiresAt.Before(expiring[j].ExpiresAt) })
-	acts, _, err := cs.Wallet.Activity(ctx, 10)
+	// The newest events by when they happened (an administration may report
+	// a notification's expiry after later events were filed), ten of them.
+	acts, _, err := cs.Wallet.Activity(ctx, 40)
 	if err != nil {
 		s.fail500(c, cs, err)
 		return
 	}
+	sort.SliceStable(acts, func(i, j int) bool { return acts[i].Time.After(acts[j].Time) })
+	acts = acts[:min(len(acts), 10)]
 	alerts, err := s.cfg.App.Alerts(ctx, cs.Wallet)
 	if err != nil {
 		s.fail500(c, cs, err)
@@ -310,7 +353,11 @@ func activityViews(tr translator, names map[string]string, events []wallet.Event
 		case app.EventNotificationState:
 			v.Detail = tr.T("notif.state." + f["state"])
 		case wallet.EventLogin:
-			v.Detail = f["service"] + " · " + f["device"]
+			service := f["service"]
+			if service == "espai" {
+				service = tr.T("app.name")
+			}
+			v.Detail = service + " · " + f["device"]
 		case eventPasskeyAdded, eventPasskeyRemoved:
 			v.Detail = f["name"]
 		case wallet.EventCredentialReceived, wallet.EventCredentialRevoked:
@@ -364,57 +411,33 @@ func (s *Server) credential(c *gin.Context) {
 	ctx := c.Request.Context()
 	cr, err := cs.Wallet.Credential(ctx, c.Param("id"))
 	if err != nil {
-		code := http.StatusInternalServerError
-		if errors.Is(err, wallet.ErrNotFound) {
-			code = http.StatusNotFound
+		if !errors.Is(err, wallet.ErrNotFound) {
+			s.fail500(c, cs, err)
+			return
 		}
-		s.render(c, code, "error", "error.title", "", cs, translator(langOf(c)).T("error.title"))
+		s.citizenError(c, cs, err)
 		return
 	}
-	var rows []claimRow
-	for k, v := range cr.Claims {
-		rows = append(rows, claimRow{Name: k, Value: claimText(v)})
+	tr := translator(langOf(c))
+	tech := []claimRow{{Name: tr.T("creds.tech.issuer"), Value: cr.Issuer}, {Name: tr.T("creds.tech.type"), Value: string(cr.Type)}}
+	if v, ok := cr.Claims["vct"].(string); ok {
+		tech = append(tech, claimRow{Name: "vct", Value: v})
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
+	if cr.Status != nil {
+		tech = append(tech, claimRow{Name: tr.T("creds.tech.status"), Value: fmt.Sprintf("%s #%d", cr.Status.URI, cr.Status.Index)})
+	}
+	if cr.Holder != "" {
+		tech = append(tech, claimRow{Name: tr.T("creds.tech.holder"), Value: cr.Holder})
+	}
 	s.render(c, http.StatusOK, "credential", "creds.title", "credentials", cs,
-		map[string]any{"Credential": cr, "Claims": rows, "IssuerName": s.adminNames(ctx)[cr.Issuer]})
-}
-
-// claimText renders a claim value for people: lists and objects as short text.
-func claimText(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case bool:
-		if x {
-			return "✓"
-		}
-		return "✗"
-	case []any:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			parts[i] = claimText(e)
-		}
-		return strings.Join(parts, "; ")
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = k + ": " + claimText(x[k])
-		}
-		return strings.Join(parts, ", ")
-	}
-	return fmt.Sprint(v)
+		map[string]any{"Credential": cr, "Claims": personalClaims(tr, cr.Claims), "Technical": tech, "IssuerName": s.adminNames(ctx)[cr.Issuer]})
 }
 
 // dataRow is one entry of "Who used my data", read from a receipt the
 // wallet holds and verified against the ledger's key in place.
 type dataRow struct {
 	Kind, AdminName, Purpose, LegalBasis, Claims string
+	Source                                       string // the administration whose register answered (Via Oberta)
 	Time                                         time.Time
 	Index                                        uint64
 	Verified                                     bool
@@ -423,22 +446,58 @@ type dataRow struct {
 func (s *Server) dataUse(c *gin.Context) {
 	cs := citizenOf(c)
 	ctx := c.Request.Context()
+	tr := translator(langOf(c))
 	entries, err := s.cfg.App.ReceiptEntries(ctx, cs.Wallet)
 	if err != nil {
 		s.fail500(c, cs, err)
 		return
 	}
 	names := s.adminNames(ctx)
+	nameOf := func(id string) string {
+		if n := names[id]; n != "" {
+			return n
+		}
+		return id
+	}
+	titles := map[string]map[string]string{} // administration -> purpose id -> title
+	purposeOf := func(admin, id string) string {
+		if id == verifier.QRPurpose {
+			return tr.T("data.qrpurpose")
+		}
+		if _, ok := titles[admin]; !ok {
+			titles[admin] = map[string]string{}
+			if ps, err := s.cfg.App.Purposes(ctx, admin); err == nil {
+				for _, p := range ps {
+					titles[admin][p.ID] = p.Title
+				}
+			}
+		}
+		if t := titles[admin][id]; t != "" {
+			return t
+		}
+		return id
+	}
 	rows := make([]dataRow, 0, len(entries))
 	for _, r := range entries {
-		row := dataRow{Kind: r.Kind, AdminName: names[r.Administration], Time: r.Time, Index: r.Index}
-		if row.AdminName == "" {
-			row.AdminName = r.Administration
-		}
+		row := dataRow{Kind: r.Kind, AdminName: nameOf(r.Administration), Time: r.Time, Index: r.Index}
 		if e := r.Entry; e != nil {
 			row.Verified = true
-			row.Purpose, row.LegalBasis, row.Claims = e.Purpose, e.LegalBasis, strings.Join(e.Categories, ", ")
 			row.Kind = e.Kind.String()
+			if e.Kind == ledger.KindPresentationVerified && e.Outcome == ledger.OutcomeRefused {
+				row.Kind = "presentation-refused"
+			}
+			if e.Purpose != "" {
+				row.Purpose = purposeOf(e.Administration, e.Purpose)
+			}
+			if e.Source != "" {
+				row.Source = nameOf(e.Source)
+			}
+			row.LegalBasis = e.LegalBasis
+			labels := make([]string, 0, len(e.Categories))
+			for _, n := range e.Categories {
+				labels = append(labels, claimLabel(tr, n))
+			}
+			row.Claims = strings.Join(labels, ", ")
 		}
 		rows = append(rows, row)
 	}
@@ -471,7 +530,7 @@ func (s *Server) endSession(c *gin.Context) {
 func (s *Server) muteAlert(c *gin.Context) {
 	cs := citizenOf(c)
 	if err := s.cfg.App.MuteAlert(c.Request.Context(), cs.Wallet, c.PostForm("kind"), true); err != nil {
-		s.render(c, http.StatusBadRequest, "error", "error.title", "", cs, err.Error())
+		s.citizenError(c, cs, err)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/")

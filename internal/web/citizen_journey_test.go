@@ -76,7 +76,7 @@ func TestPhoneJourney(t *testing.T) {
 	}
 	_, form, _ := phone.do("GET", "/credentials/"+ids[1]+"/qr", nil)
 	code, qr, _ := phone.do("POST", "/credentials/"+ids[1]+"/qr", url.Values{"csrf": {csrfOf(t, form)}, "claim": {"givenName", "municipality"}})
-	if code != 200 || !strings.Contains(qr, "<svg") || !strings.Contains(qr, "givenName, municipality") {
+	if code != 200 || !strings.Contains(qr, "<svg") || !strings.Contains(qr, "Nom, Municipi") {
 		t.Fatalf("qr page: %d", code)
 	}
 }

@@ -162,6 +162,7 @@ func (s *Server) secondFactorLimited(c *gin.Context, id string, pl *pendingLogin
 	if !s.loginByAddr.blocked("addr:"+c.ClientIP()) && !s.loginByAccount.blocked("acct:"+pl.wallet.CitizenID()) {
 		return false
 	}
+	s.setRetryAfter(c, "addr:"+c.ClientIP(), "acct:"+pl.wallet.CitizenID())
 	s.pending.drop(id, true)
 	s.setCookie(c, mfaCookie, "", -1)
 	return true

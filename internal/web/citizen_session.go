@@ -4,8 +4,10 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"github.com/espai/espai/internal/app"
+	"github.com/gin-gonic/gin"
 	"sort"
-	"strings"
+	"strconv"
 	"sync"
 	"time"
 
@@ -163,24 +165,8 @@ func tokensEqual(a, b string) bool {
 }
 
 // deviceOf is a short description of the browser, for the citizen's login
-// history ("Chrome on Android"), never the full User-Agent.
-func deviceOf(ua string) string {
-	browser := "navegador"
-	for _, b := range []struct{ key, name string }{{"Edg/", "Edge"}, {"Firefox/", "Firefox"}, {"Chrome/", "Chrome"}, {"Safari/", "Safari"}} {
-		if strings.Contains(ua, b.key) {
-			browser = b.name
-			break
-		}
-	}
-	os := "?"
-	for _, o := range []struct{ key, name string }{{"Android", "Android"}, {"iPhone", "iOS"}, {"iPad", "iPadOS"}, {"Windows", "Windows"}, {"Mac OS X", "macOS"}, {"Linux", "Linux"}} {
-		if strings.Contains(ua, o.key) {
-			os = o.name
-			break
-		}
-	}
-	return browser + " / " + os
-}
+// history ("Chrome / Android"), never the full User-Agent.
+func deviceOf(ua string) string { return app.DeviceLabel(ua) }
 
 // limiter slows down failed logins: after maxFails failures in window for a
 // key (an account, an address) further attempts are refused until the window
@@ -222,6 +208,24 @@ func (l *limiter) blocked(key string) bool {
 }
 
 // fail records a failure for key.
+// retryAfter is how long until key is no longer blocked (0 when it is not).
+func (l *limiter) retryAfter(key string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ts := l.recent(key)
+	if len(ts) < l.maxFails {
+		return 0
+	}
+	return ts[len(ts)-l.maxFails].Add(l.window).Sub(l.now())
+}
+
+// setRetryAfter tells a limited client, in whole seconds, when the address
+// and the account keys let it try again.
+func (s *Server) setRetryAfter(c *gin.Context, addrKey, acctKey string) {
+	d := max(s.loginByAddr.retryAfter(addrKey), s.loginByAccount.retryAfter(acctKey))
+	c.Header("Retry-After", strconv.Itoa(max(1, int((d+time.Second-1)/time.Second))))
+}
+
 // count is how many failures key has in the window.
 func (l *limiter) count(key string) int {
 	l.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/espai/espai/internal/app"
@@ -14,6 +15,7 @@ import (
 func (s *Server) mountSettings(g gin.IRouter) {
 	g.GET("/settings", s.settings)
 	g.POST("/settings/unmute", s.unmute)
+	g.POST("/settings/alerts", s.alertPreferences)
 	g.POST("/settings/passphrase", s.changePassphrase)
 	g.POST("/settings/export", s.exportSpace)
 	g.POST("/settings/erase", s.eraseSpace)
@@ -31,12 +33,13 @@ func (s *Server) settingsPage(c *gin.Context, code int, message string) {
 	}
 	muted := app.MutedKinds(events)
 	tr := translator(langOf(c))
-	type mutedView struct{ Kind, Text string }
-	var mv []mutedView
+	type kindView struct {
+		Kind, Text string
+		On         bool
+	}
+	var kinds []kindView
 	for _, k := range app.AlertKinds {
-		if muted[k] {
-			mv = append(mv, mutedView{Kind: k, Text: tr.T("alertkind." + k)})
-		}
+		kinds = append(kinds, kindView{Kind: k, Text: tr.T("alertkind." + k), On: !muted[k]})
 	}
 	factors, err := s.cfg.App.MFA.Factors(c.Request.Context(), cs.Citizen)
 	if err != nil {
@@ -61,7 +64,7 @@ func (s *Server) settingsPage(c *gin.Context, code int, message string) {
 	if contact != nil {
 		email = contact.Email
 	}
-	s.render(c, code, "settings", "settings.title", "settings", cs, map[string]any{"Muted": mv, "Message": message, "MFA": factors.TOTP,
+	s.render(c, code, "settings", "settings.title", "settings", cs, map[string]any{"AlertKinds": kinds, "Message": message, "MFA": factors.TOTP,
 		"Passkeys": passkeys, "PasskeyForm": form, "MaxPasskeys": len(passkeys) >= mfa.MaxPasskeys,
 		"Email": email, "MailOn": s.cfg.App.Mail != nil})
 }
@@ -71,10 +74,42 @@ func (s *Server) settings(c *gin.Context) { s.settingsPage(c, http.StatusOK, "")
 func (s *Server) unmute(c *gin.Context) {
 	cs := citizenOf(c)
 	if err := s.cfg.App.MuteAlert(c.Request.Context(), cs.Wallet, c.PostForm("kind"), false); err != nil {
-		s.settingsPage(c, http.StatusBadRequest, err.Error())
+		s.settingsPage(c, http.StatusBadRequest, translator(langOf(c)).T(citizenReasonKey(err)))
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/settings")
+}
+
+// alertPreferences saves which kinds of alert the citizen wants: every kind
+// is listed with a checkbox, the ones left unticked are muted. Only changes
+// are recorded; an unknown kind changes nothing.
+func (s *Server) alertPreferences(c *gin.Context) {
+	cs := citizenOf(c)
+	ctx := c.Request.Context()
+	on := c.PostFormArray("on")
+	for _, k := range on {
+		if !slices.Contains(app.AlertKinds, k) {
+			s.settingsPage(c, http.StatusBadRequest, translator(langOf(c)).T("error.badinput"))
+			return
+		}
+	}
+	events, _, err := cs.Wallet.Activity(ctx, 0)
+	if err != nil {
+		s.fail500(c, cs, err)
+		return
+	}
+	muted := app.MutedKinds(events)
+	for _, k := range app.AlertKinds {
+		want := !slices.Contains(on, k)
+		if want == muted[k] {
+			continue
+		}
+		if err := s.cfg.App.MuteAlert(ctx, cs.Wallet, k, want); err != nil {
+			s.citizenError(c, cs, err)
+			return
+		}
+	}
+	s.settingsPage(c, http.StatusOK, translator(langOf(c)).T("settings.alerts.saved"))
 }
 
 func (s *Server) changePassphrase(c *gin.Context) {
@@ -131,7 +166,7 @@ func (s *Server) setEmail(c *gin.Context) {
 	cs := citizenOf(c)
 	tr := translator(langOf(c))
 	email := strings.TrimSpace(c.PostForm("email"))
-	if err := s.cfg.App.Tracking.SetContact(c.Request.Context(), cs.Citizen, email, langOf(c)); err != nil {
+	if err := s.cfg.App.SetAlertEmail(c.Request.Context(), cs.Wallet, email, langOf(c)); err != nil {
 		s.settingsPage(c, http.StatusBadRequest, tr.T("settings.emailbad"))
 		return
 	}

@@ -6,9 +6,11 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/espai/espai/internal/app"
 	"github.com/espai/espai/internal/apptest"
 )
 
@@ -105,8 +107,16 @@ func TestCitizenLoginPagesAndLogout(t *testing.T) {
 	if link == nil {
 		t.Fatal("no credential link")
 	}
-	if code, detail, _ := b.do("GET", "/credentials/"+link[1], nil); code != 200 || !strings.Contains(detail, "nationalId") {
+	// The detail reads for people: labelled data, dates as dd/mm/yyyy, the
+	// protocol claims (key binding, timestamps) only under technical details.
+	code, detail, _ := b.do("GET", "/credentials/"+link[1], nil)
+	if code != 200 || !strings.Contains(detail, "<dt>DNI/NIE</dt>") || !strings.Contains(detail, "Detalls tècnics") {
 		t.Fatalf("detail: %d", code)
+	}
+	for _, raw := range []string{">cnf<", ">iat<", ">exp<", "e+09", "e&#43;09", "nationalId"} {
+		if strings.Contains(detail, raw) {
+			t.Errorf("detail shows %q", raw)
+		}
 	}
 	if code, _, _ := b.do("GET", "/credentials/nope", nil); code != http.StatusNotFound {
 		t.Fatalf("unknown credential: %d", code)
@@ -129,7 +139,7 @@ func TestCitizenLoginPagesAndLogout(t *testing.T) {
 	}
 
 	// The login is in her activity; sessions can be listed and ended.
-	if !strings.Contains(home, "Accés · espai") {
+	if !strings.Contains(home, "Accés · El Meu Espai · Chrome / Android") {
 		t.Fatal("the login is not in the activity feed")
 	}
 	phone := newBrowser(t, ts.URL)
@@ -233,14 +243,26 @@ func TestSettings(t *testing.T) {
 	}
 	_, page, _ := b.do("GET", "/settings", nil)
 	tok := csrfOf(t, page)
-	// Mute, see it in settings, unmute.
-	b.do("POST", "/alerts/mute", url.Values{"csrf": {tok}, "kind": {"new_device"}})
-	if _, page, _ = b.do("GET", "/settings", nil); !strings.Contains(page, "Accés des d&#39;un dispositiu nou") {
-		t.Fatal("muted kind not listed")
+	// Mute from an alert, see it unticked in settings, turn it back on there;
+	// then turn two kinds off from settings; an unknown kind changes nothing.
+	newDevice := `value="new_device" checked`
+	if !strings.Contains(page, newDevice) {
+		t.Fatal("new-device alerts not on by default")
 	}
-	b.do("POST", "/settings/unmute", url.Values{"csrf": {tok}, "kind": {"new_device"}})
-	if _, page, _ = b.do("GET", "/settings", nil); strings.Contains(page, "Accés des d&#39;un dispositiu nou") {
-		t.Fatal("unmute did not work")
+	b.do("POST", "/alerts/mute", url.Values{"csrf": {tok}, "kind": {"new_device"}})
+	if _, page, _ = b.do("GET", "/settings", nil); strings.Contains(page, newDevice) || !strings.Contains(page, `value="new_device"`) {
+		t.Fatal("muted kind still ticked")
+	}
+	all := slices.Clone(app.AlertKinds)
+	if code, body, _ := b.do("POST", "/settings/alerts", url.Values{"csrf": {tok}, "on": all}); code != 200 || !strings.Contains(body, newDevice) {
+		t.Fatalf("turn back on: %d", code)
+	}
+	some := slices.DeleteFunc(slices.Clone(all), func(k string) bool { return k == app.AlertNewDevice || k == app.AlertDegreeAwarded })
+	if code, body, _ := b.do("POST", "/settings/alerts", url.Values{"csrf": {tok}, "on": some}); code != 200 || strings.Contains(body, newDevice) || strings.Contains(body, `value="life_degree" checked`) {
+		t.Fatalf("turn two off: %d", code)
+	}
+	if code, body, _ := b.do("POST", "/settings/alerts", url.Values{"csrf": {tok}, "on": {"no_such_kind"}}); code != http.StatusBadRequest || !strings.Contains(body, `value="credential_revoked" checked`) {
+		t.Fatalf("unknown kind: %d", code)
 	}
 	// Passphrase change: the wrong current one changes nothing.
 	if code, body, _ := b.do("POST", "/settings/passphrase", url.Values{"csrf": {tok}, "current": {"nope nope nope"}, "new": {"una frase nova i llarga"}}); code != http.StatusBadRequest || !strings.Contains(body, "no és correcta") {

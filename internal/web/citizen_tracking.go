@@ -108,7 +108,7 @@ func (s *Server) actNotification(to tracking.State) gin.HandlerFunc {
 		case errors.Is(err, tracking.ErrNotFound):
 			s.notFound(c, cs)
 		case errors.Is(err, tracking.ErrClosed):
-			s.render(c, http.StatusConflict, "error", "error.title", "", cs, translator(langOf(c)).T("notif.closed"))
+			s.render(c, http.StatusConflict, "error", "error.title", "", cs, errorPage{Message: translator(langOf(c)).T("notif.closed")})
 		case err != nil:
 			s.fail500(c, cs, err)
 		default:
@@ -118,7 +118,7 @@ func (s *Server) actNotification(to tracking.State) gin.HandlerFunc {
 }
 
 func (s *Server) notFound(c *gin.Context, cs *citizenSession) {
-	s.render(c, http.StatusNotFound, "error", "error.title", "", cs, translator(langOf(c)).T("error.notfound"))
+	s.render(c, http.StatusNotFound, "error", "error.title", "", cs, errorPage{Message: translator(langOf(c)).T("error.notfound")})
 }
 
 // loginRow is one login of the citizen's history.

@@ -118,6 +118,7 @@ func (s *Server) mountConsole(r *gin.Engine) {
 	s.mountAuditConsole(r.Group("/console/audit", s.requireConsole(staff.RoleAuditor)))
 	s.mountAdminConsole(r.Group("/console/admin", s.requireConsole(staff.RoleAdmin)))
 	s.mountExchangeConsole(r.Group("/console/verifier/exchange", s.requireConsole(staff.RoleVerifier)))
+	s.mountAccountConsole(r.Group("/console/account", s.requireConsole("")))
 }
 
 // requireConsole loads the staff session and checks role ("" any role);
@@ -139,6 +140,10 @@ func (s *Server) requireConsole(role string) gin.HandlerFunc {
 		}
 		if c.Request.Method != http.MethodGet && !tokensEqual(ss.CSRF, c.PostForm("csrf")) {
 			c.Status(http.StatusForbidden)
+			c.Abort()
+			return
+		}
+		if ss, ok = s.consoleRefresh(c, ss); !ok { // the stored account: disabled, new roles, a password to change
 			c.Abort()
 			return
 		}
@@ -192,6 +197,7 @@ func (s *Server) consoleLogin(c *gin.Context) {
 	login := c.PostForm("login")
 	addrKey, acctKey := "addr:"+c.ClientIP(), "staff:"+login
 	if s.loginByAddr.blocked(addrKey) || s.loginByAccount.blocked(acctKey) {
+		s.setRetryAfter(c, addrKey, acctKey)
 		s.showConsoleLogin(c, http.StatusTooManyRequests, "login.limited", login)
 		return
 	}
@@ -202,7 +208,7 @@ func (s *Server) consoleLogin(c *gin.Context) {
 		}
 		s.loginByAddr.fail(addrKey)
 		s.loginByAccount.fail(acctKey)
-		s.showConsoleLogin(c, http.StatusUnauthorized, "console.failed", login)
+		s.showConsoleLogin(c, http.StatusUnauthorized, consoleLoginError(err), login)
 		return
 	}
 	s.loginByAccount.reset(acctKey)
@@ -212,6 +218,8 @@ func (s *Server) consoleLogin(c *gin.Context) {
 	ss := s.consoles.create(*a, s.now())
 	s.setConsoleCookie(c, consoleCookie, ss.ID, int(consoleAbsolute/time.Second))
 	s.setConsoleCookie(c, consolePreAuth, "", -1)
+	c.Set(ctxConsole, ss)
+	s.logStaffAction(c, "console.login", "")
 	c.Redirect(http.StatusSeeOther, "/console")
 }
 

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -351,16 +352,21 @@ func TestAuditConsoleStatistics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(records[0], ",") != "period,administration,purpose,legal_basis,kind,count" {
+	if strings.Join(records[0], ",") != "period,administration,purpose,legal_basis,kind,count,without_consent" {
 		t.Fatalf("csv header %v", records[0])
 	}
-	total, csvKinds, csvAdmin := 0, map[string]int{}, map[string]int{}
+	total, csvKinds, csvAdmin, csvWithout := 0, map[string]int{}, map[string]int{}, 0
 	seen := map[string]bool{}
 	for _, r := range records[1:] {
 		n, err := strconv.Atoi(r[5])
 		if err != nil || n <= 0 {
 			t.Fatalf("csv row %v", r)
 		}
+		w, err := strconv.Atoi(r[6])
+		if err != nil || w < 0 || w > n || (w > 0 && r[3] != "") {
+			t.Fatalf("csv row %v: without_consent", r)
+		}
+		csvWithout += w
 		key := strings.Join(r[:5], "\x00")
 		if seen[key] {
 			t.Fatalf("csv row %v repeated", r)
@@ -374,6 +380,9 @@ func TestAuditConsoleStatistics(t *testing.T) {
 	}
 	if total != len(entries) {
 		t.Errorf("csv counts %d entries, the ledger has %d", total, len(entries))
+	}
+	if csvWithout != 2 {
+		t.Errorf("csv: %d accesses without consent, want 2", csvWithout)
 	}
 	for k, n := range kinds {
 		if csvKinds[k] != n {
@@ -442,4 +451,228 @@ func TestAuditConsolePagesInBrowser(t *testing.T) {
 		t.Fatalf("verify now from the browser: %s", got)
 	}
 	tb.check("verify now")
+}
+
+// overTimeServer is the demo deployment plus entries dated in early 2020,
+// far from the demo's own (dated now), whose statistics per period are
+// known: see TestAuditConsoleStatisticsOverTime.
+func overTimeServer(t *testing.T) (*httptest.Server, *app.App) {
+	t.Helper()
+	a := apptest.Demo(t, nil)
+	ctx := context.Background()
+	pseudonym := func(who string) ledger.PseudonymID {
+		return ledger.Pseudonym([]byte(fmt.Sprintf("%-32s", who)), "x")
+	}
+	at := func(month time.Month, day int) time.Time { return time.Date(2020, month, day, 11, 0, 0, 0, time.UTC) }
+	const rent, school = "Llei 18/2007, del dret a l'habitatge; RGPD art. 6.1.e", "Llei 12/2009, d'educació; RGPD art. 6.1.e"
+	for _, e := range []ledger.Entry{
+		// January: two data exchanges (AHC), one presentation with a legal
+		// basis (Girona), one consent given.
+		{Time: at(1, 10), Kind: ledger.KindDataExchange, Administration: "ahc", Source: "atc", Purpose: "ajut-lloguer-residencia", LegalBasis: rent, Categories: []string{"tax-compliance"}},
+		{Time: at(1, 10), Kind: ledger.KindDataExchange, Administration: "ahc", Source: "atc", Purpose: "ajut-lloguer-residencia", LegalBasis: rent, Categories: []string{"tax-compliance"}},
+		{Time: at(1, 12), Kind: ledger.KindConsentGiven, Administration: "ajuntament-girona", Pseudonym: pseudonym("p1"), Purpose: "preinscripcio-escolar", LegalBasis: school, Categories: []string{"municipality"}},
+		{Time: at(1, 12), Kind: ledger.KindPresentationVerified, Administration: "ajuntament-girona", Pseudonym: pseudonym("p1"), Purpose: "preinscripcio-escolar", LegalBasis: school,
+			CredentialType: "CensusCredential", Categories: []string{"municipality"}, Outcome: ledger.OutcomeAccepted},
+		// February: a refusal, and an ICS presentation with no basis and no
+		// consent (an access without consent).
+		{Time: at(2, 5), Kind: ledger.KindConsentRefused, Administration: "ics", Pseudonym: pseudonym("p2"), Purpose: "borsa-infermeria", Categories: []string{"degreeTitle"}},
+		{Time: at(2, 5), Kind: ledger.KindPresentationVerified, Administration: "ics", Pseudonym: pseudonym("p2"), Purpose: "borsa-infermeria",
+			CredentialType: "UniversityDegreeCredential", Categories: []string{"degreeTitle"}, Outcome: ledger.OutcomeAccepted},
+		// March: a consent given, an access under it, the consent withdrawn,
+		// then an access without consent.
+		{Time: at(3, 20), Kind: ledger.KindConsentGiven, Administration: "ics", Pseudonym: pseudonym("p3"), Purpose: "borsa-infermeria", LegalBasis: "RGPD art. 6.1.a", Categories: []string{"degreeTitle"}},
+		{Time: at(3, 20), Kind: ledger.KindPresentationVerified, Administration: "ics", Pseudonym: pseudonym("p3"), Purpose: "borsa-infermeria",
+			CredentialType: "UniversityDegreeCredential", Categories: []string{"degreeTitle"}, Outcome: ledger.OutcomeAccepted},
+		{Time: at(3, 20), Kind: ledger.KindConsentWithdrawn, Administration: "ics", Pseudonym: pseudonym("p3"), Purpose: "borsa-infermeria"},
+		{Time: at(3, 20), Kind: ledger.KindPresentationVerified, Administration: "ics", Pseudonym: pseudonym("p3"), Purpose: "borsa-infermeria",
+			CredentialType: "UniversityDegreeCredential", Categories: []string{"degreeTitle"}, Outcome: ledger.OutcomeRefused},
+		// April, outside the range the test asks for.
+		{Time: at(4, 2), Kind: ledger.KindPresentationVerified, Administration: "ics", Pseudonym: pseudonym("p4"), Purpose: "borsa-infermeria",
+			CredentialType: "UniversityDegreeCredential", Categories: []string{"degreeTitle"}, Outcome: ledger.OutcomeAccepted},
+	} {
+		if e.Pseudonym == (ledger.PseudonymID{}) {
+			e.Pseudonym = pseudonym("exchange")
+		}
+		e.Commitment = ledger.Commitment{0xc0, 0xff, 0xee}
+		if _, err := a.Ledger.Append(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts := httptest.NewServer(New(Config{App: a, Staff: a.Staff}))
+	t.Cleanup(ts.Close)
+	return ts, a
+}
+
+// overTimeCells reads one breakdown's period × series table: period ->
+// series -> count, and period -> total.
+func overTimeCells(t *testing.T, page, id string) (map[string]map[string]int, map[string]int) {
+	t.Helper()
+	start := strings.Index(page, `data-over="`+id+`"`)
+	if start < 0 {
+		t.Fatalf("no %s chart over time", id)
+	}
+	section := page[start:]
+	section = section[:strings.Index(section, "</section>")]
+	if !strings.Contains(section, "<svg") || !strings.Contains(section, `role="img"`) {
+		t.Errorf("chart %s over time: no accessible svg", id)
+	}
+	cells, totals := map[string]map[string]int{}, map[string]int{}
+	rowRE := regexp.MustCompile(`<tr data-period="([^"]+)">(.*?)</tr>`)
+	cellRE := regexp.MustCompile(`<td data-series="([^"]*)" data-count="(\d+)">`)
+	totalRE := regexp.MustCompile(`data-period-total="(\d+)"`)
+	for _, r := range rowRE.FindAllStringSubmatch(section, -1) {
+		cells[r[1]] = map[string]int{}
+		for _, c := range cellRE.FindAllStringSubmatch(r[2], -1) {
+			if n, _ := strconv.Atoi(c[2]); n > 0 {
+				cells[r[1]][html.UnescapeString(c[1])] = n
+			}
+		}
+		m := totalRE.FindStringSubmatch(r[2])
+		if m == nil {
+			t.Fatalf("chart %s: period %s has no total", id, r[1])
+		}
+		totals[r[1]], _ = strconv.Atoi(m[1])
+	}
+	return cells, totals
+}
+
+// The statistics over time: per period, exchanges by administration, by
+// purpose and by legal basis, consents given, refused and withdrawn, and
+// accesses without consent, for a date range that applies to the page and
+// to the CSV. Bad dates are refused in words.
+func TestAuditConsoleStatisticsOverTime(t *testing.T) {
+	ts, _ := overTimeServer(t)
+	b := auditSignIn(t, ts.URL, "elena.marti", "elena-demo-2026")
+	code, page, _ := b.do("GET", "/console/audit/stats?from=2020-01-01&to=2020-03-31", nil)
+	if code != http.StatusOK {
+		t.Fatalf("stats for the first quarter of 2020: %d", code)
+	}
+	auditNoPersonalData(t, "the statistics over time", page)
+	const rent, school, none = "Llei 18/2007, del dret a l'habitatge; RGPD art. 6.1.e", "Llei 12/2009, d'educació; RGPD art. 6.1.e", "(cap base legal declarada)"
+	ahc, girona, ics := "Agència de l'Habitatge de Catalunya", "Ajuntament de Girona", "Institut Català de la Salut"
+	type table = map[string]map[string]int
+	for _, c := range []struct {
+		id   string
+		want table
+	}{
+		{"admin", table{"2020-01": {ahc: 2, girona: 1}, "2020-02": {ics: 1}, "2020-03": {ics: 2}}},
+		{"basis", table{"2020-01": {rent: 2, school: 1}, "2020-02": {none: 1}, "2020-03": {none: 2}}},
+		{"consents", table{"2020-01": {"Consentiment donat": 1}, "2020-02": {"Consentiment denegat": 1}, "2020-03": {"Consentiment donat": 1, "Consentiment retirat": 1}}},
+		{"without", table{"2020-02": {ics: 1}, "2020-03": {ics: 1}}},
+	} {
+		got, totals := overTimeCells(t, page, c.id)
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%s per month: %v, want %v", c.id, got, c.want)
+		}
+		for p, row := range c.want {
+			sum := 0
+			for _, n := range row {
+				sum += n
+			}
+			if totals[p] != sum {
+				t.Errorf("%s, %s: total %d, want %d", c.id, p, totals[p], sum)
+			}
+		}
+	}
+	purposes, _ := overTimeCells(t, page, "purpose")
+	if len(purposes) != 3 || len(purposes["2020-01"]) != 2 || len(purposes["2020-03"]) != 1 {
+		t.Errorf("purposes per month: %v", purposes)
+	}
+	for p, row := range purposes {
+		for purpose, n := range row {
+			if !strings.HasSuffix(purpose, "(borsa-infermeria)") && !strings.HasSuffix(purpose, "(ajut-lloguer-residencia)") && !strings.HasSuffix(purpose, "(preinscripcio-escolar)") {
+				t.Errorf("purpose %q in %s", purpose, p)
+			}
+			if strings.HasSuffix(purpose, "(borsa-infermeria)") && n != map[string]int{"2020-02": 1, "2020-03": 2}[p] {
+				t.Errorf("borsa-infermeria in %s: %d", p, n)
+			}
+		}
+	}
+	// The figures above the charts are the range's, and the CSV link keeps it.
+	for _, want := range []string{`data-in-range="10"`, `data-consents-given="2"`, `data-consents-refused="1"`, `data-consents-withdrawn="1"`,
+		`data-without-consent="2"`, `data-chart="admin" data-total="6"`, `href="/console/audit/stats.csv?from=2020-01-01&amp;to=2020-03-31"`,
+		`value="2020-01-01"`, `value="2020-03-31"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("stats page for the range lacks %s", want)
+		}
+	}
+
+	// A range under 60 days is charted per day.
+	_, page, _ = b.do("GET", "/console/audit/stats?from=2020-01-01&to=2020-01-31", nil)
+	if got, _ := overTimeCells(t, page, "admin"); fmt.Sprint(got) != fmt.Sprint(table{"2020-01-10": {ahc: 2}, "2020-01-12": {girona: 1}}) {
+		t.Errorf("January per day: %v", got)
+	}
+	// Open at one end (data over less than 60 days: per day).
+	_, page, _ = b.do("GET", "/console/audit/stats?to=2020-02-29", nil)
+	if got, _ := overTimeCells(t, page, "without"); fmt.Sprint(got) != fmt.Sprint(table{"2020-02-05": {ics: 1}}) {
+		t.Errorf("accesses without consent until February: %v", got)
+	}
+
+	// The CSV of the same range: only its rows, the accesses without consent
+	// counted in their own column.
+	code, body, h := b.do("GET", "/console/audit/stats.csv?from=2020-01-01&to=2020-03-31", nil)
+	if code != http.StatusOK || !strings.Contains(h.Get("Content-Disposition"), "from-2020-01-01-to-2020-03-31") {
+		t.Fatalf("csv for the range: %d %s", code, h.Get("Content-Disposition"))
+	}
+	records, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	total, without := 0, map[string]int{}
+	for _, r := range records[1:] {
+		n, _ := strconv.Atoi(r[5])
+		w, _ := strconv.Atoi(r[6])
+		total += n
+		without[r[0]+" "+r[1]+" "+r[4]] += w
+		if !strings.HasPrefix(r[0], "2020-0") || r[0] > "2020-03" {
+			t.Errorf("csv row outside the range: %v", r)
+		}
+	}
+	if total != 10 || fmt.Sprint(without) != fmt.Sprint(map[string]int{
+		"2020-01 ahc data-exchange": 0, "2020-01 ajuntament-girona consent-given": 0, "2020-01 ajuntament-girona presentation-verified": 0,
+		"2020-02 ics consent-refused": 0, "2020-02 ics presentation-verified": 1,
+		"2020-03 ics consent-given": 0, "2020-03 ics consent-withdrawn": 0, "2020-03 ics presentation-verified": 1,
+	}) {
+		t.Errorf("csv for the range: %d entries, without consent %v", total, without)
+	}
+
+	// Bad dates: a clear message, no figures, on the page and the CSV.
+	for _, q := range []string{"from=2020-13-01", "to=31/03/2020", "from=2020-03-31&to=2020-01-01", "from=ahir"} {
+		code, page, _ := b.do("GET", "/console/audit/stats?"+q, nil)
+		if code != http.StatusBadRequest || !strings.Contains(page, "data-range-error") || strings.Contains(page, "data-over=") {
+			t.Errorf("stats?%s: %d", q, code)
+		}
+		if !strings.Contains(html.UnescapeString(page), "AAAA-MM-DD") && !strings.Contains(html.UnescapeString(page), "abans de començar") {
+			t.Errorf("stats?%s: the message does not say what is wrong", q)
+		}
+		if code, body, _ := b.do("GET", "/console/audit/stats.csv?"+q, nil); code != http.StatusBadRequest || strings.Contains(body, "period,") {
+			t.Errorf("stats.csv?%s: %d", q, code)
+		}
+	}
+	if _, page, _ := b.do("GET", "/console/audit/stats?from=2020-13-01&lang=en", nil); !strings.Contains(html.UnescapeString(page), "is not valid: use the format YYYY-MM-DD") {
+		t.Error("the bad-date message in English")
+	}
+}
+
+func TestAuditStackedChartEscapesAndFolds(t *testing.T) {
+	m := auditMatrix{}
+	for i := range 9 {
+		m.add("2020-01", fmt.Sprintf("s%d", i), i+1)
+	}
+	m.add("2020-02", `<b>"x"</b>`, 30)
+	ot := auditOverTimeOf("t", `<script>`, "Període", m, nil, "Altres")
+	svg := string(ot.SVG)
+	if strings.Contains(svg, "<script>") || strings.Contains(svg, "<b>") || !strings.Contains(svg, "2020-02 · &lt;b&gt;&#34;x&#34;&lt;/b&gt;: 30") {
+		t.Errorf("unescaped chart: %s", svg)
+	}
+	if len(ot.Series) != auditMaxSeries || ot.Series[len(ot.Series)-1].Label != "Altres" || ot.Total != 75 || ot.Series[0].Total != 30 {
+		t.Fatalf("series %+v, total %d", ot.Series, ot.Total)
+	}
+	// The five largest series, then the rest summed.
+	if other := ot.Series[len(ot.Series)-1]; other.Total != 1+2+3+4+5 {
+		t.Errorf("other: %d", other.Total)
+	}
+	if ot.Rows[0].Total != 45 || ot.Rows[1].Total != 30 || ot.Rows[0].Cells[len(ot.Series)-1].Count != 15 {
+		t.Errorf("rows %+v", ot.Rows)
+	}
 }

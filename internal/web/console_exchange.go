@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"sort"
 
 	"github.com/espai/espai/internal/app"
 	"github.com/espai/espai/internal/trust"
@@ -24,7 +23,7 @@ type exchangeView struct {
 	Error    string
 	Answer   *app.ExchangeAnswer
 	Source   string
-	Claims   []claimRow
+	Claims   []personalClaim
 }
 
 func (s *Server) consoleExchangeForm(c *gin.Context) {
@@ -53,10 +52,8 @@ func (s *Server) consoleExchange(c *gin.Context) {
 		s.renderExchange(c, code, v)
 		return
 	}
+	s.logStaffAction(c, "exchange.query", id+" "+v.Purpose)
 	v.Source = s.adminNames(c.Request.Context())[v.Answer.Source]
-	for k, val := range v.Answer.Claims {
-		v.Claims = append(v.Claims, claimRow{Name: k, Value: claimText(val)})
-	}
-	sort.Slice(v.Claims, func(i, j int) bool { return v.Claims[i].Name < v.Claims[j].Name })
+	v.Claims = personalClaims(translator(langOf(c)), v.Answer.Claims)
 	s.renderExchange(c, http.StatusOK, v)
 }

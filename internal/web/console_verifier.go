@@ -81,7 +81,7 @@ func newCVPurpose(lang string, p trust.Purpose) cvPurpose {
 		pc.Official = p.Title
 	}
 	for _, c := range p.Claims {
-		pc.Claims = append(pc.Claims, cvClaimLabel(tr, c))
+		pc.Claims = append(pc.Claims, claimLabel(tr, c))
 	}
 	return pc
 }
@@ -98,14 +98,6 @@ func cvPurposeTitle(lang, id, registered string) string {
 		}
 	}
 	return registered
-}
-
-// cvClaimLabel names a claim for people; an unknown claim keeps its name.
-func cvClaimLabel(tr translator, name string) string {
-	if l := tr.T("cv.claim." + name); l != "cv.claim."+name {
-		return l
-	}
-	return name
 }
 
 // cvAdminPurposes are the purposes the trust list registers for admin (none
@@ -172,6 +164,7 @@ func (s *Server) consoleVerifierCreate(c *gin.Context) {
 		s.cvFail(c, err)
 		return
 	}
+	s.logStaffAction(c, "verifier.request", r.ID)
 	c.Redirect(http.StatusSeeOther, "/console/verifier/requests/"+r.ID)
 }
 
@@ -216,7 +209,9 @@ func (s *Server) consoleVerifierRequest(c *gin.Context) {
 	pg := cvRequestPage{ID: r.ID, State: r.State, Outcome: cvOutcome(r.State), URI: r.QR(s.cfg.App.PublicBase()),
 		Purpose: newCVPurpose(lang, p), Format: tr.T("cv.format." + string(format)), Created: r.Created, Expires: time.Unix(obj.Expires, 0)}
 	if r.State == verifier.StatePending {
-		code, err := qrpayload.Encode(pg.URI)
+		// The code opens the citizen space's request page (a phone's
+		// camera follows it); the openid4vp:// link is shown for other wallets.
+		code, err := qrpayload.Encode(r.WalletLink(s.cfg.App.PublicBase()))
 		if err != nil {
 			s.cvFail(c, err)
 			return
@@ -301,13 +296,6 @@ func cvFailureText(tr translator, name string) string {
 	return tr.T("cv.check.other.fail", name)
 }
 
-// cvTokenClaims are the claims of the credential's envelope (SD-JWT VC and
-// JWT registered claims), checked by the verifier and not shown as data.
-var cvTokenClaims = map[string]bool{
-	"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true, "jti": true,
-	"cnf": true, "status": true, "vct": true, "vct#integrity": true, "_sd": true, "_sd_alg": true,
-}
-
 func (s *Server) cvVerdictOf(ctx context.Context, tr translator, outcome string, v *verdict.Verdict, reason string) *cvVerdict {
 	out := &cvVerdict{Outcome: outcome}
 	if outcome == "declined" {
@@ -345,10 +333,10 @@ func (s *Server) cvVerdictOf(ctx context.Context, tr translator, outcome string,
 		out.Reason = cvFailureText(tr, f.Name)
 	}
 	for k, val := range v.Claims {
-		if cvTokenClaims[k] {
+		if technicalClaims[k] {
 			continue
 		}
-		out.Claims = append(out.Claims, cvClaim{Name: k, Label: cvClaimLabel(tr, k), Value: claimText(val)})
+		out.Claims = append(out.Claims, cvClaim{Name: k, Label: claimLabel(tr, k), Value: claimValue(tr, val)})
 	}
 	sort.Slice(out.Claims, func(i, j int) bool { return out.Claims[i].Name < out.Claims[j].Name })
 	out.Purged = outcome == "accepted" && len(out.Claims) == 0
@@ -411,6 +399,7 @@ func (s *Server) consoleVerifierScan(c *gin.Context) {
 	if v.Valid {
 		outcome = "accepted"
 	}
+	s.logStaffAction(c, "verifier.scan", v.Type+" "+outcome)
 	pg.Verdict = s.cvVerdictOf(c.Request.Context(), tr, outcome, v, "")
 	s.renderConsole(c, http.StatusOK, "console_verifier_scanned", "cv.scan.result", "scan", pg)
 }

@@ -34,5 +34,6 @@ func (s *Server) postExchange(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.logStaffAction(c, "exchange.query", id+" "+b.Purpose)
 	c.JSON(http.StatusOK, ans)
 }

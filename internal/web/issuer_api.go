@@ -56,6 +56,7 @@ func (s *Server) issueCredential(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
+		s.logStaffAction(c, "credential.issue", req.Citizen+" "+string(t)+" "+string(f))
 		c.JSON(http.StatusCreated, gin.H{"record": out.Issued.Record, "delivery": out.Delivery})
 		return
 	}
@@ -64,6 +65,7 @@ func (s *Server) issueCredential(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.logStaffAction(c, "credential.issue", req.Citizen+" "+string(t)+" "+string(f))
 	c.JSON(http.StatusCreated, gin.H{"record": out.Record, "credential": out.Credential})
 }
 
@@ -92,6 +94,9 @@ func (s *Server) changeStatus(c *gin.Context) {
 		to = issuer.StatusSuspended
 	case "reinstate":
 		to = issuer.StatusValid
+	case "reissue":
+		s.reissueCredential(c)
+		return
 	default:
 		s.fail(c, errNotFound)
 		return
@@ -117,6 +122,7 @@ func (s *Server) changeStatus(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.logStaffAction(c, "credential."+out.Status, rec.ID)
 	c.JSON(http.StatusOK, gin.H{"record": out})
 }
 
@@ -144,4 +150,47 @@ func (s *Server) statusList(c *gin.Context) {
 		return
 	}
 	c.Data(http.StatusOK, "application/statuslist+jwt", []byte(tok))
+}
+
+// reissueCredential replaces one of the caller's credentials
+// (POST /api/v1/issuer/credentials/:id/reissue {format, note}): a new one of
+// the same type is delivered into the citizen's wallet and the old one is
+// revoked as superseded (App.Reissue).
+func (s *Server) reissueCredential(c *gin.Context) {
+	var body struct {
+		Format string `json:"format"`
+		Note   string `json:"note"`
+	}
+	if c.Request.ContentLength != 0 {
+		if err := c.ShouldBindJSON(&body); err != nil || len(body.Note) > 500 {
+			s.fail(c, badRequest("body must be JSON {format, note} (both optional, note up to 500 bytes)"))
+			return
+		}
+	}
+	var f credential.Format
+	if body.Format != "" {
+		var err error
+		if f, err = credential.ParseFormat(body.Format); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	acct := account(c)
+	if rec, err := s.cfg.App.Issuer.Issued(c.Request.Context(), c.Param("id")); err != nil || rec.Admin != acct.Admin {
+		s.fail(c, issuer.ErrUnknownCredential) // do not reveal other administrations' credentials
+		return
+	}
+	out, err := s.cfg.App.Reissue(c.Request.Context(), c.Param("id"), acct.Admin, f, strings.TrimSpace(body.Note))
+	if err != nil && (out == nil || out.Delivered == nil) {
+		s.fail(c, err)
+		return
+	}
+	s.logStaffAction(c, "credential.reissue", out.Old.ID+" -> "+out.Issued.ID)
+	if err != nil {
+		// Delivered, but the old one is still valid: say so; revoking it again completes the change.
+		c.JSON(http.StatusMultiStatus, gin.H{"record": out.Issued.Record, "delivery": out.Delivery, "replaced": out.Old.ID,
+			"error": "the new credential was delivered but the old one could not be revoked: revoke it"})
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"record": out.Issued.Record, "delivery": out.Delivery, "replaced": out.Old.ID})
 }

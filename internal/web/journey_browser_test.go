@@ -48,16 +48,26 @@ func TestBrowserWholeJourney(t *testing.T) {
 	desk.check("staff-request-qr")
 
 	// The phone reads the code on the clerk's screen.
-	uri := desk.readQR("figure.qr svg")
-	if !strings.HasPrefix(uri, "openid4vp://") {
-		t.Fatalf("the QR code holds %q", uri)
+	link, err := url.Parse(desk.readQR("figure.qr svg"))
+	if err != nil || link.Scheme != "http" || link.Path != "/requests" || link.Query().Get("request_uri") == "" {
+		t.Fatalf("the QR code holds %v (%v), want a link to the citizen space's request page", link, err)
 	}
 
+	// The phone's camera opens the link it read: the citizen logs in and
+	// lands on the request.
 	phone := openTab(t, browser, ts.URL, tabOptions{width: phoneWidth, height: phoneHeight, screenshots: true, isolated: true})
-	phone.open("/login")
-	phone.signIn()
-	// The phone hands the openid4vp:// link to the wallet.
-	phone.open("/requests?uri=" + url.QueryEscape(uri))
+	// (The deployment's public URL is fixed in tests; the server is at ts.URL.)
+	phone.open(link.RequestURI())
+	if p := phone.path(); p != "/login" {
+		t.Fatalf("a logged-out phone opening the link is at %s, want the login", p)
+	}
+	phone.do("type the DNI and passphrase",
+		chromedp.SendKeys(chromedp.ID("citizen"), apptest.Laia),
+		chromedp.SendKeys(chromedp.ID("passphrase"), apptest.LaiaPassphrase))
+	phone.follow(`form[action="/login"] button[type=submit]`)
+	if p := phone.path(); !strings.HasPrefix(p, "/requests?client_id=") {
+		t.Fatalf("after login the phone is at %s, want the request", p)
+	}
 	if who := phone.text("main section"); !strings.Contains(who, "Ajuntament de Girona") || !strings.Contains(who, "Llei 12/2009") {
 		t.Fatalf("the phone does not show who asks and why: %q", who)
 	}

@@ -188,7 +188,7 @@ func TestLoginsFromOtherServices(t *testing.T) {
 	b := newBrowser(t, ts.URL)
 	b.login(apptest.Laia, apptest.LaiaPassphrase)
 	_, page, _ := b.do("GET", "/sessions", nil)
-	if !strings.Contains(page, "Seu electrònica") || !strings.Contains(page, "iPad · Safari") || !strings.Contains(page, "dispositiu nou") {
+	if !strings.Contains(page, "Seu electrònica") || !strings.Contains(page, "Safari / iPadOS") || !strings.Contains(page, "dispositiu nou") {
 		t.Fatal("login history lacks the reported login from a new device")
 	}
 	_, home, _ := b.do("GET", "/", nil)

@@ -38,6 +38,9 @@ type requestBody struct {
 type requestView struct {
 	*verifier.Request
 	QR string `json:"qr_uri"`
+	// WalletLink is the same request as an https link to the citizen
+	// space, what the QR images hold (a phone's camera opens it).
+	WalletLink string `json:"wallet_link"`
 }
 
 func (s *Server) createRequest(c *gin.Context) {
@@ -51,7 +54,8 @@ func (s *Server) createRequest(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, requestView{Request: withoutSigned(r), QR: r.QR(s.cfg.App.PublicBase())})
+	s.logStaffAction(c, "verifier.request", r.ID)
+	c.JSON(http.StatusCreated, requestView{Request: withoutSigned(r), QR: r.QR(s.cfg.App.PublicBase()), WalletLink: r.WalletLink(s.cfg.App.PublicBase())})
 }
 
 // ownRequest loads a request of the caller's administration; others' are
@@ -74,7 +78,7 @@ func (s *Server) getRequest(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, requestView{Request: withoutSigned(r), QR: r.QR(s.cfg.App.PublicBase())})
+	c.JSON(http.StatusOK, requestView{Request: withoutSigned(r), QR: r.QR(s.cfg.App.PublicBase()), WalletLink: r.WalletLink(s.cfg.App.PublicBase())})
 }
 
 func withoutSigned(r *verifier.Request) *verifier.Request {
@@ -88,7 +92,7 @@ func (s *Server) requestQR(c *gin.Context) {
 	if !ok {
 		return
 	}
-	code, err := qrpayload.Encode(r.QR(s.cfg.App.PublicBase()))
+	code, err := qrpayload.Encode(r.WalletLink(s.cfg.App.PublicBase()))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -119,6 +123,7 @@ func (s *Server) scan(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.logStaffAction(c, "verifier.scan", v.Type+" "+map[bool]string{true: "accepted", false: "refused"}[v.Valid])
 	c.JSON(http.StatusOK, v)
 }
 

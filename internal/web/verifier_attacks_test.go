@@ -80,6 +80,7 @@ func (f *flow) reload() {
 type openReq struct {
 	ID     string                 `json:"id"`
 	QR     string                 `json:"qr_uri"`
+	Link   string                 `json:"wallet_link"`
 	Object verifier.RequestObject `json:"object"`
 }
 
@@ -134,7 +135,9 @@ func TestVerifierFlowRefusals(t *testing.T) {
 	}
 	bmp, _ := gozxing.NewBinaryBitmapFromImage(m)
 	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true})
-	if err != nil || res.GetText() != r.QR {
+	// The image holds the wallet link (a phone's camera opens it), the
+	// same request as the openid4vp:// URI.
+	if err != nil || res.GetText() != r.Link {
 		t.Fatalf("decoded QR %q, %v", res, err)
 	}
 	// An honest answer to this first request, to have a spent nonce.

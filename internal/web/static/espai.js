@@ -1,12 +1,17 @@
 // El Meu Espai's only script, loaded by every page (the Content Security
-// Policy allows no inline script). The pages work without it; it adds the
-// installable app:
+// Policy allows no inline script). The pages work without it; it brings the
+// current menu tab into view on phones, and adds the installable app:
 //   - it registers the service worker (sw.js);
 //   - on the QR page, it hands the QR code and its expiry to the service
 //     worker, which keeps it for offline display, and says so on the page;
 //   - on the offline page, it shows the kept QR while it is valid.
 (function () {
   'use strict';
+  // On a phone the menu is a row of tabs: bring the current one into view.
+  var current = document.querySelector('nav.menu [aria-current="page"]');
+  if (current && current.scrollIntoView) {
+    current.scrollIntoView({ block: 'nearest', inline: 'center' });
+  }
   if (!('serviceWorker' in navigator)) {
     return;
   }
