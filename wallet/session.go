@@ -206,6 +206,20 @@ func (s *Session) Lock() {
 	s.w.unregister(s)
 }
 
+// Touch marks the session used now, as any use of its keys does: a web
+// session whose pages did not need the wallet keeps it unlocked as long as
+// the citizen is active. It reports false when the session is locked
+// already (touching does not bring keys back).
+func (s *Session) Touch() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.keys == nil || s.expired() {
+		return false
+	}
+	s.last.Store(s.w.cfg.Now().UnixNano())
+	return true
+}
+
 // Locked reports whether the session's keys are gone (Lock or idle timeout).
 func (s *Session) Locked() bool {
 	s.mu.RLock()

@@ -20,21 +20,30 @@ func kinds(as []Alert) map[string]Alert {
 	return m
 }
 
-func TestAlerts(t *testing.T) {
-	ctx := context.Background()
-	a := openDemo(t)
-	// A revoked credential and a login from a new device.
-	recs, err := a.Issuer.IssuedTo(ctx, laia)
+// setStatus changes the status of Laia's demo credential of type typ (as
+// its issuer would), failing the test if she has none.
+func setStatus(t *testing.T, a *App, typ credential.Type, to byte, reason string) {
+	t.Helper()
+	recs, err := a.Issuer.IssuedTo(context.Background(), laia)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range recs {
-		if r.Type == credential.Census {
-			if _, err := a.ChangeStatus(ctx, r.ID, issuer.StatusRevoked, "canvi de domicili"); err != nil {
+		if r.Type == typ {
+			if _, err := a.ChangeStatus(context.Background(), r.ID, to, reason); err != nil {
 				t.Fatal(err)
 			}
+			return
 		}
 	}
+	t.Fatalf("Laia has no %s credential", typ)
+}
+
+func TestAlerts(t *testing.T) {
+	ctx := context.Background()
+	a := openDemo(t)
+	// A revoked credential and a login from a new device.
+	setStatus(t, a, credential.Census, issuer.StatusRevoked, "canvi de domicili")
 	s := unlock(t, a, laia, "laia-demo-2026")
 	for _, d := range []string{"Chrome / Android", "Chrome / Android", "Firefox / Linux"} {
 		if _, err := s.RecordEvent(ctx, wallet.Event{Kind: wallet.EventLogin, Fields: map[string]string{"device": d}}); err != nil {
@@ -146,22 +155,11 @@ func alertOf(as []Alert, kind string, typ credential.Type) (Alert, bool) {
 // space with the app's clock moved around her credentials' dates (one
 // deployment for the three: opening one takes seconds).
 func TestCredentialAndLifeEventAlerts(t *testing.T) {
-	ctx := context.Background()
 	a := openDemo(t)
 	// An urgent credential alert dated before the tax certificate's expiry,
 	// for the order: the working-life report revoked today (before her
 	// space opens, which is when the wallet learns of it).
-	recs, err := a.Issuer.IssuedTo(ctx, laia)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs {
-		if r.Type == credential.WorkLife {
-			if _, err := a.ChangeStatus(ctx, r.ID, issuer.StatusRevoked, "informe substituït"); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	setStatus(t, a, credential.WorkLife, issuer.StatusRevoked, "informe substituït")
 	s, creds := laiaCredentials(t, a)
 	t.Run("ExpiringSoon", func(t *testing.T) { testAlertExpiringSoon(t, a, s, creds) })
 	t.Run("DegreeAwarded", func(t *testing.T) { testAlertDegreeAwarded(t, a, s, creds) })

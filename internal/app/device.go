@@ -19,18 +19,12 @@ var (
 // "Browser / System", "Web" or "?" for what it does not recognise.
 func DeviceLabel(userAgent string) string {
 	ua := strings.ToLower(userAgent)
-	browser, system := "Web", "?"
-	for _, b := range browsers {
-		if strings.Contains(ua, b.key+"/") {
-			browser = b.name
-			break
-		}
+	browser, system := findName(browsers, func(key string) bool { return strings.Contains(ua, key+"/") }), findName(systems, func(key string) bool { return strings.Contains(ua, key) })
+	if browser == "" {
+		browser = "Web"
 	}
-	for _, s := range systems {
-		if strings.Contains(ua, s.key) {
-			system = s.name
-			break
-		}
+	if system == "" {
+		system = "?"
 	}
 	return browser + " / " + system
 }
@@ -40,21 +34,22 @@ func DeviceLabel(userAgent string) string {
 // "chrome on android"); anything else is kept as given, trimmed.
 func NormalizeDevice(label string) string {
 	l := strings.ToLower(label)
-	browser, system := "", ""
-	for _, b := range browsers {
-		if strings.Contains(l, b.key) && !(b.key == "chrome" && strings.Contains(l, "chromeos")) {
-			browser = b.name
-			break
-		}
-	}
-	for _, s := range systems {
-		if strings.Contains(l, s.key) {
-			system = s.name
-			break
-		}
-	}
+	browser := findName(browsers, func(key string) bool {
+		return strings.Contains(l, key) && (key != "chrome" || !strings.Contains(l, "chromeos"))
+	})
+	system := findName(systems, func(key string) bool { return strings.Contains(l, key) })
 	if browser == "" || system == "" {
 		return strings.TrimSpace(label)
 	}
 	return browser + " / " + system
+}
+
+// findName is the name of the first entry whose key matches, or "".
+func findName(list []struct{ key, name string }, match func(key string) bool) string {
+	for _, e := range list {
+		if match(e.key) {
+			return e.name
+		}
+	}
+	return ""
 }

@@ -53,17 +53,7 @@ func TestAlertEmailsFollowMutes(t *testing.T) {
 		Status: tracking.InfoNeeded, Note: "Cal el pressupost signat."}); err != nil {
 		t.Fatal(err)
 	}
-	recs, err := a.Issuer.IssuedTo(ctx, laia)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs {
-		if r.Type == credential.Census {
-			if _, err := a.ChangeStatus(ctx, r.ID, issuer.StatusRevoked, "canvi de domicili"); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	setStatus(t, a, credential.Census, issuer.StatusRevoked, "canvi de domicili")
 	for range 2 {
 		if err := a.Sweep(ctx); err != nil {
 			t.Fatal(err)
@@ -85,13 +75,7 @@ func TestAlertEmailsFollowMutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Lock()
-	for _, r := range recs {
-		if r.Type == credential.Tax {
-			if _, err := a.ChangeStatus(ctx, r.ID, issuer.StatusSuspended, "comprovació en curs"); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	setStatus(t, a, credential.Tax, issuer.StatusSuspended, "comprovació en curs")
 	if err := a.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}

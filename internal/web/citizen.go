@@ -49,6 +49,7 @@ func (s *Server) mountCitizen(r *gin.Engine) {
 	r.POST("/login", s.login)
 	r.POST("/login/code", s.loginCode)
 	s.mountPasskeyLogin(r)
+	r.NoRoute(s.noRoute)
 	g := r.Group("/", s.requireCitizen)
 	g.POST("/logout", s.logout)
 	g.GET("/", s.home)
@@ -250,6 +251,24 @@ func (s *Server) logout(c *gin.Context) {
 	s.sess.end(citizenOf(c).ID)
 	s.setCookie(c, sessionCookie, "", -1)
 	c.Redirect(http.StatusSeeOther, "/login")
+}
+
+// noRoute answers an unknown address: the JSON error of the APIs under the
+// machine prefixes, otherwise the citizen's error page in their language
+// (with the menu when they are logged in).
+func (s *Server) noRoute(c *gin.Context) {
+	p := c.Request.URL.Path
+	for _, prefix := range []string{"/api/", "/ledger/", "/verifier/", "/status/", "/issuers/", "/.well-known/", "/trust"} {
+		if strings.HasPrefix(p, prefix) {
+			s.fail(c, errNotFound)
+			return
+		}
+	}
+	var cs *citizenSession
+	if id, err := c.Cookie(sessionCookie); err == nil {
+		cs, _ = s.sess.get(id)
+	}
+	s.render(c, http.StatusNotFound, "error", "error.title", "", cs, errorPage{Message: translator(langOf(c)).T("error.nopage")})
 }
 
 func (s *Server) fail500(c *gin.Context, cs *citizenSession, err error) {
@@ -501,7 +520,12 @@ func (s *Server) dataUse(c *gin.Context) {
 		}
 		rows = append(rows, row)
 	}
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Time.After(rows[j].Time) })
+	sort.SliceStable(rows, func(i, j int) bool {
+		if !rows[i].Time.Equal(rows[j].Time) {
+			return rows[i].Time.After(rows[j].Time)
+		}
+		return rows[i].Index > rows[j].Index // the ledger's order breaks ties
+	})
 	s.render(c, http.StatusOK, "data", "data.title", "data", cs, map[string]any{"Rows": rows})
 }
 

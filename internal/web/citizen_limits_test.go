@@ -334,3 +334,19 @@ func TestLoginLimitBehindTrustedProxy(t *testing.T) {
 		t.Fatalf("another client behind the same proxy: %d", code)
 	}
 }
+
+// TestSessionKeepsWalletWhileActive: pages that do not read the wallet keep
+// it unlocked all the same; the session and the wallet idle together.
+func TestSessionKeepsWalletWhileActive(t *testing.T) {
+	ts, _, clk := serveLimits(t)
+	phone := loggedIn(t, ts, "")
+	for range 3 {
+		clk.add(10 * time.Minute)
+		if code := phone.open("/requests"); code != http.StatusOK {
+			t.Fatalf("a citizen active every 10 minutes was logged out: %d", code)
+		}
+	}
+	if code := phone.open("/credentials"); code != http.StatusOK {
+		t.Fatalf("the wallet locked under an active session: %d", code)
+	}
+}

@@ -71,3 +71,24 @@ func mustGet(t *testing.T, b *browser, path string) string {
 	}
 	return body
 }
+
+// TestUnknownAddresses: an unknown page is the citizen's error page in their
+// language, with the menu when logged in; an unknown API path is a JSON error.
+func TestUnknownAddresses(t *testing.T) {
+	ts, _ := serve(t)
+	b := newBrowser(t, ts.URL)
+	code, body, h := b.do("GET", "/no-such-page", nil, "Accept-Language", "es")
+	if code != http.StatusNotFound || !strings.Contains(body, "Esta página no existe") || !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+		t.Fatalf("anonymous: %d %s", code, h.Get("Content-Type"))
+	}
+	if code, _ := b.login(apptest.Laia, apptest.LaiaPassphrase); code != http.StatusSeeOther {
+		t.Fatalf("login: %d", code)
+	}
+	if code, body, _ := b.do("GET", "/credencials", nil); code != http.StatusNotFound || !strings.Contains(body, `nav class="menu"`) {
+		t.Fatalf("logged in: %d", code)
+	}
+	code, body, h = b.do("GET", "/api/v1/nope", nil)
+	if code != http.StatusNotFound || !strings.HasPrefix(h.Get("Content-Type"), "application/json") || !strings.Contains(body, `"code"`) {
+		t.Fatalf("api: %d %s %s", code, h.Get("Content-Type"), body)
+	}
+}

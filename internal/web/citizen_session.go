@@ -76,7 +76,9 @@ func (s *sessions) get(id string) (*citizenSession, bool) {
 	if !ok {
 		return nil, false
 	}
-	if now.Sub(cs.LastSeen) > sessionIdle || now.Sub(cs.Created) > sessionAbsolute || cs.Wallet.Locked() {
+	// A request keeps the wallet unlocked too, whether or not the page
+	// reads it: the two idle timeouts run together.
+	if now.Sub(cs.LastSeen) > sessionIdle || now.Sub(cs.Created) > sessionAbsolute || !cs.Wallet.Touch() {
 		s.endLocked(cs)
 		return nil, false
 	}

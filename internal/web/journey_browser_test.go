@@ -91,7 +91,7 @@ func TestBrowserWholeJourney(t *testing.T) {
 	// Laia sees the exchange, its receipt verified in place.
 	phone.follow(`nav.menu a[href="/data"]`)
 	if !eval[bool](phone, `[...document.querySelectorAll('main li.card')].some(li =>
-		li.textContent.includes("Ajuntament de Girona") && li.textContent.includes("preinscripcio-escolar") &&
+		li.textContent.includes("Ajuntament de Girona") && li.textContent.includes("Preinscripció escolar") &&
 		li.querySelector('[data-verified="true"]') !== null)`) {
 		t.Fatalf("the exchange is not in Who used my data, verified: %q", phone.text("main"))
 	}
