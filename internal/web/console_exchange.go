@@ -47,8 +47,8 @@ func (s *Server) consoleExchange(c *gin.Context) {
 		v.Answer, err = s.cfg.App.Exchange(c.Request.Context(), app.ExchangeQuery{Requester: ss.Account.Admin, Purpose: v.Purpose, Citizen: id})
 	}
 	if err != nil {
-		code, body := statusOf(err)
-		v.Error = body.Message
+		code, msg := consoleError(translator(langOf(c)), err)
+		v.Error = msg
 		s.renderExchange(c, code, v)
 		return
 	}

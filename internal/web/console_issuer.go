@@ -247,13 +247,11 @@ func (s *Server) consoleIssue(c *gin.Context) {
 		_, err = s.cfg.App.IssueAndDeliver(c.Request.Context(), issuer.Request{Type: t, Format: f, Citizen: id, Admin: admin})
 	}
 	if err != nil {
-		code, body := statusOf(err)
-		if errors.Is(err, issuer.ErrNothingToIssue) || errors.Is(err, issuer.ErrNotAllowed) || code < 500 {
-			s.issuerCitizen(c, code, "", body.Message)
-			return
+		code, msg := consoleError(tr, err)
+		if code >= 500 {
+			s.cfg.Log.Error("console issue failed", "err", err.Error())
 		}
-		s.cfg.Log.Error("console issue failed", "err", err.Error())
-		s.issuerCitizen(c, code, "", body.Message)
+		s.issuerCitizen(c, code, "", msg)
 		return
 	}
 	s.logStaffAction(c, "credential.issue", id+" "+string(t)+" "+string(f))
@@ -287,11 +285,11 @@ func (s *Server) consoleChangeStatus(c *gin.Context) {
 		return
 	}
 	if _, err := s.cfg.App.ChangeStatus(ctx, rec.ID, to, reason); err != nil {
-		code, body := statusOf(err)
+		code, msg := consoleError(translator(langOf(c)), err)
 		if code >= 500 {
 			s.cfg.Log.Error("console status change failed", "err", err.Error())
 		}
-		s.issuerCitizen(c, code, "", body.Message)
+		s.issuerCitizen(c, code, "", msg)
 		return
 	}
 	s.logStaffAction(c, "credential."+c.PostForm("action"), rec.ID)
@@ -330,8 +328,7 @@ func (s *Server) consoleReissue(c *gin.Context) {
 	}
 	out, err := s.cfg.App.Reissue(ctx, rec.ID, admin, f, note)
 	if err != nil {
-		code, body := statusOf(err)
-		msg := body.Message
+		code, msg := consoleError(tr, err)
 		switch {
 		case out != nil && out.Old.ReplacedBy == "":
 			// Delivered, not revoked: say so, so the old one is revoked by hand.

@@ -73,7 +73,12 @@ func TestViaObertaExchange(t *testing.T) {
 		t.Fatalf("console exchange: %d", code)
 	}
 	code, page, _ = staff.do("POST", "/console/verifier/exchange", url.Values{"csrf": {csrf}, "purpose": {"ajut-lloguer"}, "citizen": {apptest.Laia}})
-	if code != http.StatusForbidden || !strings.Contains(page, `role="alert"`) {
-		t.Fatalf("another administration's purpose: %d", code)
+	if code != http.StatusForbidden || !strings.Contains(page, `role="alert"`) || !strings.Contains(page, "La vostra administració no té registrada aquesta finalitat") {
+		t.Fatalf("another administration's purpose: %d (the refusal in Catalan)", code)
+	}
+	// The answer names the data, not the claims' keys.
+	code, page, _ = staff.do("POST", "/console/verifier/exchange", url.Values{"csrf": {csrf}, "purpose": {"preinscripcio-escolar"}, "citizen": {apptest.Laia}})
+	if code != http.StatusOK || !strings.Contains(page, "<dt>Municipi</dt>") || strings.Contains(page, "<dt>municipality</dt>") {
+		t.Fatalf("answer labels: %d", code)
 	}
 }
