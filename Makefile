@@ -9,7 +9,7 @@ FUZZTIME ?= 30s
 LOADDATA ?= ./espai-loaddata
 PKGS     := ./...
 
-.PHONY: all build run test test-race-crash test-deps bench load-pages load lint fuzz geth contracts clean
+.PHONY: all build run test test-race-full test-race-crash test-deps bench load-pages load lint fuzz geth contracts clean
 
 all: build
 
@@ -20,13 +20,19 @@ build:
 run: build
 	$(BIN) serve --demo --data $(DATA) --addr $(ADDR)
 
-## test: the whole suite, fuzz seeds included; every package under the race detector except the crash
-## harness (cmd/espai: child processes killed 20 times, geth restarted), which `make test-race-crash` runs
-## with it (it passes; it takes twice as long)
+## test: the whole suite, fuzz seeds included. Every test runs under the race detector except two kinds,
+## which `make test-race-full` runs with it too (they pass; they take twice as long): the crash harness
+## (cmd/espai: child processes killed 20 times, geth restarted) and the tests that drive Chromium (named
+## *Browser*; the server code they reach is raced by the HTTP tests)
 TESTENV := ESPAI_REQUIRE_GETH=1 ESPAI_REQUIRE_CHROMIUM=1 PATH="$(GOBIN):$$PATH"
 test: test-deps
-	$(TESTENV) $(GO) test -race -timeout 30m -count=1 $$($(GO) list $(PKGS) | grep -v '/cmd/espai$$')
+	$(TESTENV) $(GO) test -race -timeout 30m -count=1 -skip 'Browser' $$($(GO) list $(PKGS) | grep -v '/cmd/espai$$')
+	$(TESTENV) $(GO) test -timeout 30m -count=1 -run 'Browser' ./internal/web
 	$(TESTENV) $(GO) test -timeout 30m -count=1 ./cmd/espai
+
+## test-race-full: every test under the race detector, the crash harness and the browser tests included
+test-race-full: test-deps
+	$(TESTENV) $(GO) test -race -timeout 60m -count=1 $(PKGS)
 
 ## test-race-crash: the crash harness under the race detector
 test-race-crash: test-deps

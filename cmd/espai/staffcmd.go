@@ -25,6 +25,7 @@ func staffCommands() []command {
 		{name: "roles", summary: "replace an account's roles (--admin, --login or --id, --roles)", run: runStaffRoles},
 		{name: "reset-password", summary: "give an account a temporary console password, printed once (--admin, --login or --id)", run: runStaffResetPassword},
 		{name: "token", summary: "give an account a new API token, printed once, or --revoke it (--admin, --login or --id)", run: runStaffToken},
+		{name: "mfa-remove", summary: "remove an account's console second factor, a lost phone (--admin, --login or --id)", run: runStaffMFARemove},
 	}
 }
 
@@ -254,6 +255,37 @@ func runStaffResetPassword(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "Temporary password (shown once; expires in %s; a new one must be chosen at the next login): %s\n", staff.TemporaryPasswordTTL, temp)
+	return nil
+}
+
+// runStaffMFARemove removes an account's TOTP second factor (the operator's
+// way back for an administration whose only admin lost their phone); the
+// account signs in with its password until it turns a new one on.
+func runStaffMFARemove(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "espai staff mfa-remove")
+	st := staffTargetFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	a, acct, err := st.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	f, err := a.MFA.Factors(ctx, staff.FactorKey(acct.ID))
+	if err != nil {
+		return err
+	}
+	if !f.TOTP {
+		return usagef("%s has no second factor", acct.Label())
+	}
+	if err := a.MFA.Forget(ctx, staff.FactorKey(acct.ID)); err != nil {
+		return err
+	}
+	if err := logCLIAction(ctx, a, acct.Admin, "staff.mfa-remove", acct); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Second factor removed: %s signs in with the password until they turn a new one on.\n", acct.Label())
 	return nil
 }
 

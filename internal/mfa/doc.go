@@ -14,6 +14,11 @@
 // replayed from a log is refused. Comparisons are constant-time. A secret
 // only becomes active once the citizen proved their app holds it (Confirm).
 //
+// The staff consoles keep their accounts' optional TOTP secrets in the same
+// store, under the key "staff:" and the account's id (never a DNI/NIE):
+// BeginAs names the login in the app; sealing, the drift, the spent step and
+// Forget (an admin's removal) are the same. Staff have no passkeys here.
+//
 // # Passkeys
 //
 // Every WebAuthn verification (client data type, challenge, origin, RP ID

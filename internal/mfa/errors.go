@@ -11,6 +11,9 @@ var (
 	// ErrNotEnabled means the citizen has no active second factor of the
 	// kind asked for (no TOTP secret, or no usable passkey).
 	ErrNotEnabled = errors.New("mfa: no second factor")
+	// ErrActive means Begin found a TOTP secret already active: turn it
+	// off first.
+	ErrActive = errors.New("mfa: a second factor is already active")
 	// ErrNoEnrolment means Confirm came without Begin.
 	ErrNoEnrolment = errors.New("mfa: no enrolment in progress")
 

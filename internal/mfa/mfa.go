@@ -107,26 +107,35 @@ type Enrolment struct {
 }
 
 // Begin creates a new secret for citizen, inactive until Confirm. An active
-// factor stays as it is: turn it off first.
-func (s *Store) Begin(_ context.Context, citizen string) (*Enrolment, error) {
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: Issuer, AccountName: citizen, Period: period, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+// factor stays as it is (ErrActive): turn it off first.
+func (s *Store) Begin(ctx context.Context, citizen string) (*Enrolment, error) {
+	return s.BeginAs(ctx, citizen, Issuer, citizen)
+}
+
+// BeginAs is Begin for the record of key, with the names an authenticator
+// app shows for it: issuer and account (Begin's are Issuer and the
+// citizen's id). The staff consoles keep their accounts' secrets here under
+// keys of their own ("staff:" and the account's id), which no DNI/NIE can
+// equal, and show the login name in the app.
+func (s *Store) BeginAs(_ context.Context, key, issuer, account string) (*Enrolment, error) {
+	k, err := totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: account, Period: period, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 	if err != nil {
 		return nil, err
 	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		r, err := s.get(tx, citizen)
+		r, err := s.get(tx, key)
 		if err != nil {
 			return err
 		}
 		if r != nil && r.Active {
-			return fmt.Errorf("mfa: a second factor is already active")
+			return ErrActive
 		}
-		return s.put(tx, citizen, &record{Secret: key.Secret(), Created: s.now().UTC()})
+		return s.put(tx, key, &record{Secret: k.Secret(), Created: s.now().UTC()})
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Enrolment{Secret: key.Secret(), URL: key.URL()}, nil
+	return &Enrolment{Secret: k.Secret(), URL: k.URL()}, nil
 }
 
 // Confirm activates the pending secret when code matches it.

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,8 +89,8 @@ func TestEnrolVerifyReplayDisable(t *testing.T) {
 		}
 	}
 	// Begin again while active is refused; disabling needs a valid code.
-	if _, err := s.Begin(ctx, laia); err == nil {
-		t.Fatal("a second enrolment replaced the active factor")
+	if _, err := s.Begin(ctx, laia); !errors.Is(err, ErrActive) {
+		t.Fatalf("a second enrolment replaced the active factor: %v", err)
 	}
 	if err := s.Disable(ctx, laia, "000000", false); err == nil && code(t, e.Secret, now) != "000000" {
 		t.Fatal("disabled with a wrong code")
@@ -124,5 +126,56 @@ func TestPendingEnrolmentExpiresAndSecretsAreSealed(t *testing.T) {
 	}
 	if len(raw) == 0 || bytes.Contains(raw, []byte(e.Secret)) {
 		t.Fatal("secret stored in clear or not at all")
+	}
+}
+
+// TestBeginAsOtherKeys: the staff consoles' records live beside the
+// citizens' under keys of their own, named in the app as the caller says,
+// sealed and spent the same way, and bound to their key.
+func TestBeginAsOtherKeys(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 27, 10, 0, 5, 0, time.UTC)
+	s := open(t, &now)
+	const key = "staff:0123456789abcdef01234567"
+	e, err := s.BeginAs(ctx, key, "Espai (consola)", "montse.pujol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(e.URL)
+	if err != nil || u.Scheme != "otpauth" || u.Query().Get("issuer") != "Espai (consola)" || !strings.Contains(u.Path, "montse.pujol") || strings.Contains(e.URL, "0123456789abcdef") {
+		t.Fatalf("otpauth URL %q", e.URL)
+	}
+	if err := s.Confirm(ctx, key, code(t, e.Secret, now)); err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := s.Factors(ctx, key); !f.TOTP || f.Passkeys != 0 {
+		t.Fatalf("factors %+v", f)
+	}
+	if _, err := s.BeginAs(ctx, key, "Espai (consola)", "montse.pujol"); !errors.Is(err, ErrActive) {
+		t.Fatalf("second enrolment: %v", err)
+	}
+	// Another key (a citizen's, another account's) has nothing, and the
+	// sealed record copied to it does not open.
+	now = now.Add(30 * time.Second)
+	if err := s.Verify(ctx, "staff:other", code(t, e.Secret, now)); !errors.Is(err, ErrNotEnabled) {
+		t.Fatalf("another key: %v", err)
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketFactors).Put([]byte("staff:other"), bytes.Clone(tx.Bucket(bucketFactors).Get([]byte(key))))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Verify(ctx, "staff:other", code(t, e.Secret, now)); err == nil || errors.Is(err, ErrWrongCode) {
+		t.Fatalf("a record copied to another key opened: %v", err)
+	}
+	if err := s.Verify(ctx, key, code(t, e.Secret, now)); err != nil {
+		t.Fatal(err)
+	}
+	// Forget removes it without a code (an admin's removal, lost phone).
+	if err := s.Forget(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := s.Factors(ctx, key); f.Any() {
+		t.Fatal("still enabled after Forget")
 	}
 }

@@ -22,9 +22,10 @@
 // passwords are Argon2id (19 MiB, 2 passes, 16-byte salt); an unknown login
 // name costs the same as a wrong password. A disabled account neither signs
 // in nor authenticates with its token. Temporary passwords (about 80 random
-// bits) expire after TemporaryPasswordTTL. Rate limiting of console logins
-// and ending the console sessions of a disabled account are the web
-// layer's.
+// bits) expire after TemporaryPasswordTTL. Rate limiting of console logins,
+// ending the console sessions of a disabled account and the consoles'
+// optional second factor (TOTP, kept by internal/mfa under "staff:" and the
+// account's id) are the web layer's.
 //
 // # Storage
 //
@@ -611,3 +612,8 @@ func (s *Store) RevokeToken(_ context.Context, admin, id string) error {
 	})
 	return err
 }
+
+// FactorKey is the key of account id's second factor in the deployment's
+// second-factor store (internal/mfa), shared with citizens: "staff:" cannot
+// begin a DNI/NIE, so the two never meet.
+func FactorKey(id string) string { return "staff:" + id }

@@ -30,7 +30,7 @@ type routeRule struct{ kind, role string }
 // fails the test, so new routes must be placed here.
 func ruleFor(path string) (routeRule, bool) {
 	public := []string{"/healthz", "/issuers/", "/trust/", "/status/", "/ledger/", "/verifier/requests/", "/p/", "/static/",
-		"/login", "/login/code", "/login/passkey", "/login/passkey/options", "/console/login", "/sw.js", "/manifest.webmanifest", "/offline"}
+		"/login", "/login/code", "/login/passkey", "/login/passkey/options", "/console/login", "/console/login/code", "/sw.js", "/manifest.webmanifest", "/offline"}
 	for _, p := range public {
 		if path == p || (strings.HasSuffix(p, "/") && strings.HasPrefix(path, p)) {
 			return routeRule{"public", ""}, true

@@ -36,6 +36,9 @@ type staffSession struct {
 type staffSessions struct {
 	mu sync.Mutex
 	m  map[string]*staffSession
+	// pending are logins whose password was right, waiting for the
+	// account's second factor (console_mfa.go).
+	pending map[string]*staffPending
 }
 
 func (s *staffSessions) create(a staff.Account, now time.Time) *staffSession {
@@ -78,6 +81,11 @@ func (s *staffSessions) sweep(now time.Time) {
 			delete(s.m, id)
 		}
 	}
+	for id, p := range s.pending {
+		if now.Sub(p.created) > staffPendingFor {
+			delete(s.pending, id)
+		}
+	}
 }
 
 // consolePage is what every console template gets.
@@ -110,6 +118,8 @@ func (s *Server) renderConsole(c *gin.Context, code int, name, title, active str
 func (s *Server) mountConsole(r *gin.Engine) {
 	r.GET("/console/login", s.consoleLoginPage)
 	r.POST("/console/login", s.consoleLogin)
+	r.GET("/console/login/code", s.consoleLoginCodePage)
+	r.POST("/console/login/code", s.consoleLoginCode)
 	g := r.Group("/console", s.requireConsole(""))
 	g.GET("", s.consoleHome)
 	g.POST("/logout", s.consoleLogout)
@@ -187,7 +197,9 @@ func (s *Server) showConsoleLogin(c *gin.Context, code int, errKey, login string
 }
 
 // consoleLogin signs a staff member in. Failures count per login name and
-// per address, like citizens' logins.
+// per address, like citizens' logins. An account with a second factor gets
+// the code step (console_mfa.go) instead of a session; its failures are
+// forgotten only once the code is right.
 func (s *Server) consoleLogin(c *gin.Context) {
 	pre, _ := c.Cookie(consolePreAuth)
 	if !tokensEqual(pre, c.PostForm("csrf")) {
@@ -211,7 +223,24 @@ func (s *Server) consoleLogin(c *gin.Context) {
 		s.showConsoleLogin(c, http.StatusUnauthorized, consoleLoginError(err), login)
 		return
 	}
+	totp, err := s.staffHasTOTP(c, a.ID)
+	if err != nil {
+		s.cfg.Log.Error("console second factor unreadable", "err", err.Error())
+		s.showConsoleLogin(c, http.StatusInternalServerError, "console.failed", login)
+		return
+	}
+	if totp {
+		s.askStaffCode(c, a)
+		return
+	}
 	s.loginByAccount.reset(acctKey)
+	s.startConsoleSession(c, a)
+}
+
+// startConsoleSession signs a staff member in once every factor is checked:
+// a new session id (an older session of the browser ends), the login in the
+// action log.
+func (s *Server) startConsoleSession(c *gin.Context, a *staff.Account) {
 	if old, err := c.Cookie(consoleCookie); err == nil {
 		s.consoles.end(old)
 	}

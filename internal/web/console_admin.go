@@ -18,15 +18,18 @@ import (
 // token. Secrets (a new API token, a temporary password) are shown once, in
 // the answer to the form that made them. Every account is looked up within
 // the admin's own administration: another administration's is not found.
-// An admin cannot disable themselves, take their own admin role or reset
-// their own password, and no change may leave the administration without an
-// active admin (staff.ErrLastAdmin).
+// An admin cannot disable themselves, take their own admin role, reset
+// their own password or remove their own second factor, and no change may
+// leave the administration without an active admin (staff.ErrLastAdmin).
+// Each account's page and the list say whether it has a second factor, and
+// its page removes it (console_mfa.go).
 //
 // Also here: every staff member's account page (/console/account: change
-// their password; the only page open while a temporary password must be
-// replaced), the check that keeps console sessions in step with the stored
-// account, and the staff action log (logStaffAction, shown to the
-// administration's admins at /console/admin/log).
+// their password, turn their second factor on or off; only the password
+// form is open while a temporary password must be replaced), the check that
+// keeps console sessions in step with the stored account, and the staff
+// action log (logStaffAction, shown to the administration's admins at
+// /console/admin/log).
 func (s *Server) mountAdminConsole(g gin.IRouter) {
 	g.GET("", s.consoleAdminHome)
 	g.POST("/staff", s.consoleAddStaff)
@@ -37,6 +40,7 @@ func (s *Server) mountAdminConsole(g gin.IRouter) {
 	g.POST("/staff/:id/password", s.consoleAdminResetPassword)
 	g.POST("/staff/:id/token/rotate", s.consoleAdminRotateToken)
 	g.POST("/staff/:id/token/revoke", s.consoleAdminRevokeToken)
+	g.POST("/staff/:id/mfa/remove", s.consoleAdminRemoveMFA)
 	g.GET("/log", s.consoleAdminLog)
 }
 
@@ -44,6 +48,9 @@ func (s *Server) mountAdminConsole(g gin.IRouter) {
 func (s *Server) mountAccountConsole(g gin.IRouter) {
 	g.GET("", s.consoleAccountPage)
 	g.POST("/password", s.consoleChangePassword)
+	g.POST("/mfa/begin", s.consoleMFABegin)
+	g.POST("/mfa/confirm", s.consoleMFAConfirm)
+	g.POST("/mfa/disable", s.consoleMFADisable)
 }
 
 const (
@@ -62,6 +69,7 @@ type adminView struct {
 	CheckedRoles []string
 	Actions      []actionRow
 	MoreActions  bool
+	TOTP         map[string]bool // account id -> has a second factor (accounts with a login)
 }
 
 func (s *Server) adminPage(c *gin.Context, code int, v adminView) {
@@ -77,7 +85,7 @@ func (s *Server) adminPage(c *gin.Context, code int, v adminView) {
 		s.consoleAdminFail(c, err)
 		return
 	}
-	v.Staff, v.MoreActions = list, more
+	v.Staff, v.MoreActions, v.TOTP = list, more, s.staffTOTPOf(c, list)
 	for _, r := range staff.Roles {
 		v.RoleChoices = append(v.RoleChoices, roleChoice{Name: r, Checked: slices.Contains(v.CheckedRoles, r)})
 	}
@@ -145,6 +153,7 @@ func badRoles(roles []string) string {
 type adminAccountView struct {
 	Account      *staff.Account
 	Self         bool // the signed-in admin's own account
+	TOTP         bool // the account has a second factor
 	Roles        []string
 	Message      string
 	Error        string
@@ -162,6 +171,7 @@ func (s *Server) adminAccount(c *gin.Context, code int, v adminAccountView) {
 		return
 	}
 	v.Account, v.Self, v.Roles = a, a.ID == ss.Account.ID, staff.Roles
+	v.TOTP = s.staffTOTPOf(c, []staff.Account{*a})[a.ID]
 	s.renderConsole(c, code, "console_admin_account", "console.admin", "admin", v)
 }
 
@@ -408,6 +418,8 @@ func (s *Server) consoleAdminLog(c *gin.Context) {
 type accountView struct {
 	Account *staff.Account
 	Must    bool // a temporary password must be replaced first
+	TOTP    bool // the account has a second factor
+	Enrol   *staffEnrolment
 	Message string
 	Error   string
 }
@@ -420,6 +432,7 @@ func (s *Server) accountPage(c *gin.Context, code int, v accountView) {
 		return
 	}
 	v.Account, v.Must = a, a.MustChangePassword
+	v.TOTP = s.staffTOTPOf(c, []staff.Account{*a})[a.ID]
 	s.renderConsole(c, code, "console_account", "myaccount.title", "account", v)
 }
 
@@ -471,13 +484,19 @@ func (s *Server) consoleChangePassword(c *gin.Context) {
 
 // Console sessions and the stored account.
 
-// endAccount ends every console session of account id but except.
+// endAccount ends every console session of account id but except, and
+// the account's logins waiting for their second factor.
 func (s *staffSessions) endAccount(id, except string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for sid, ss := range s.m {
 		if ss.Account.ID == id && sid != except {
 			delete(s.m, sid)
+		}
+	}
+	for pid, p := range s.pending {
+		if p.account == id {
+			delete(s.pending, pid)
 		}
 	}
 }

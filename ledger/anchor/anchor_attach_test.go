@@ -451,7 +451,7 @@ func TestAttachDeadDeployment(t *testing.T) {
 	}
 	c, err := l.AnchorContract(ctx)
 	if err != nil || c.Address == d.Address || c.Address != crypto.CreateAddress(crypto.PubkeyToAddress(key.PublicKey), 1).Hex() {
-		t.Fatalf("contract %+v %v; the dead deployment was at %s", c, err, d.Address)
+		t.Fatalf("contract %+v %v; the dead deployment was at %s; log: %q", c, err, d.Address, w.msgs)
 	}
 	if w.count("can never create the contract") != 1 {
 		t.Errorf("warnings %q", w.msgs)

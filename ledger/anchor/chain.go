@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"strings"
 	"sync"
+	"time"
 
 	ethereum "github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
@@ -105,10 +106,14 @@ func sendDeployment(ctx context.Context, b Backend, d ledger.AnchorDeployment) (
 			return ledger.AnchorContract{}, fmt.Errorf("%w: deploy: %w", ErrChainUnavailable, cerr)
 		}
 		if len(code) == 0 {
-			if _, rerr := b.TransactionReceipt(ctx, tx.Hash()); errors.Is(rerr, ethereum.NotFound) {
+			r, rerr := receiptSettled(ctx, b, tx.Hash())
+			switch {
+			case rerr == nil:
+				return deployed(ctx, b, d, r)
+			case errors.Is(rerr, ethereum.NotFound):
 				return ledger.AnchorContract{}, errDeploymentDead
 			}
-			return ledger.AnchorContract{}, fmt.Errorf("%w: deploy: %w", ErrChainUnavailable, err)
+			return ledger.AnchorContract{}, fmt.Errorf("%w: deploy: %w", ErrChainUnavailable, rerr)
 		}
 	}
 	r, err := bind.WaitMined(ctx, b, tx.Hash())
@@ -116,6 +121,24 @@ func sendDeployment(ctx context.Context, b Backend, d ledger.AnchorDeployment) (
 		return ledger.AnchorContract{}, fmt.Errorf("%w: deployment not mined yet: %w", ErrChainUnavailable, err)
 	}
 	return deployed(ctx, b, d, r)
+}
+
+// receiptSettled looks a transaction's receipt up, asking again while the
+// node says it is still indexing transactions (a node just started or just
+// past new blocks answers that for a moment, which is neither "not found"
+// nor an outage), until ctx ends.
+func receiptSettled(ctx context.Context, b Backend, h common.Hash) (*types.Receipt, error) {
+	for {
+		r, err := b.TransactionReceipt(ctx, h)
+		if err == nil || errors.Is(err, ethereum.NotFound) || !strings.Contains(err.Error(), "indexing") {
+			return r, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // deployed checks the receipt of d's transaction and returns the contract.
