@@ -177,150 +177,130 @@ func logCLIAction(ctx context.Context, a *app.App, admin, kind string, target *s
 	return a.Staff.LogAction(ctx, staff.Action{Admin: admin, Via: "cli", Kind: kind, Target: target.Label()})
 }
 
-func runStaffDisable(disabled bool) func(context.Context, *env, []string) error {
-	name, kind, done := "espai staff enable", "staff.enable", "enabled"
-	if disabled {
-		name, kind, done = "espai staff disable", "staff.disable", "disabled"
-	}
+// staffOp changes one account; it says what to log (kind, target) and what
+// to print.
+type staffOp func(ctx context.Context, a *app.App, acct *staff.Account) (kind, target, out string, err error)
+
+// staffCommand is an `espai staff` command that changes one account. Each
+// run gets the target's flags, then setup adds the command's own and returns
+// the change and a check of those flags run after parsing (nil: none); the
+// data directory is opened, the change made and written to the
+// administration's action log, its output printed.
+func staffCommand(name string, setup func(fs *flag.FlagSet) (staffOp, func() error)) func(context.Context, *env, []string) error {
 	return func(ctx context.Context, e *env, args []string) error {
 		fs := newFlags(e, name)
 		st := staffTargetFlags(fs)
+		op, check := setup(fs)
 		if err := parseFlags(fs, args); err != nil {
 			return err
+		}
+		if check != nil {
+			if err := check(); err != nil {
+				return err
+			}
 		}
 		a, acct, err := st.open(ctx, e)
 		if err != nil {
 			return err
 		}
 		defer a.Close()
-		if _, err := a.Staff.SetDisabled(ctx, acct.Admin, acct.ID, disabled); err != nil {
-			return staffCLIError(err)
-		}
-		if err := logCLIAction(ctx, a, acct.Admin, kind, acct); err != nil {
+		kind, target, out, err := op(ctx, a, acct)
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "%s %s\n", acct.Label(), done)
+		if err := a.Staff.LogAction(ctx, staff.Action{Admin: acct.Admin, Via: "cli", Kind: kind, Target: target}); err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, out)
 		return nil
 	}
 }
 
-func runStaffRoles(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "espai staff roles")
-	st := staffTargetFlags(fs)
-	roles := fs.String("roles", "", "comma-separated, replacing the current ones: "+strings.Join(staff.Roles, ", "))
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	var list []string
-	for _, r := range strings.Split(*roles, ",") {
-		if r = strings.TrimSpace(r); r != "" {
-			list = append(list, r)
-		}
-	}
-	if len(list) == 0 {
-		return usagef("--roles is required")
-	}
-	a, acct, err := st.open(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	changed, err := a.Staff.SetRoles(ctx, acct.Admin, acct.ID, list)
-	if err != nil {
-		return staffCLIError(err)
-	}
-	if err := a.Staff.LogAction(ctx, staff.Action{Admin: acct.Admin, Via: "cli", Kind: "staff.roles", Target: acct.Label() + ": " + strings.Join(changed.Roles, ",")}); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "%s: %s\n", acct.Label(), strings.Join(changed.Roles, ","))
-	return nil
+// noFlags is the setup of a staff command with no flags of its own.
+func noFlags(op staffOp) func(*flag.FlagSet) (staffOp, func() error) {
+	return func(*flag.FlagSet) (staffOp, func() error) { return op, nil }
 }
 
-func runStaffResetPassword(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "espai staff reset-password")
-	st := staffTargetFlags(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
+func runStaffDisable(disabled bool) func(context.Context, *env, []string) error {
+	name, kind, done := "espai staff enable", "staff.enable", "enabled"
+	if disabled {
+		name, kind, done = "espai staff disable", "staff.disable", "disabled"
 	}
-	a, acct, err := st.open(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	temp, err := a.Staff.ResetPassword(ctx, acct.Admin, acct.ID)
-	if err != nil {
-		return staffCLIError(err)
-	}
-	if err := logCLIAction(ctx, a, acct.Admin, "staff.password-reset", acct); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "Temporary password (shown once; expires in %s; a new one must be chosen at the next login): %s\n", staff.TemporaryPasswordTTL, temp)
-	return nil
+	return staffCommand(name, noFlags(func(ctx context.Context, a *app.App, acct *staff.Account) (string, string, string, error) {
+		if _, err := a.Staff.SetDisabled(ctx, acct.Admin, acct.ID, disabled); err != nil {
+			return "", "", "", staffCLIError(err)
+		}
+		return kind, acct.Label(), acct.Label() + " " + done, nil
+	}))
 }
+
+var runStaffRoles = staffCommand("espai staff roles", func(fs *flag.FlagSet) (staffOp, func() error) {
+	roles := fs.String("roles", "", "comma-separated, replacing the current ones: "+strings.Join(staff.Roles, ", "))
+	var list []string
+	check := func() error {
+		for _, r := range strings.Split(*roles, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				list = append(list, r)
+			}
+		}
+		if len(list) == 0 {
+			return usagef("--roles is required")
+		}
+		return nil
+	}
+	return func(ctx context.Context, a *app.App, acct *staff.Account) (string, string, string, error) {
+		changed, err := a.Staff.SetRoles(ctx, acct.Admin, acct.ID, list)
+		if err != nil {
+			return "", "", "", staffCLIError(err)
+		}
+		label := acct.Label() + ": " + strings.Join(changed.Roles, ",")
+		return "staff.roles", label, label, nil
+	}, check
+})
+
+var runStaffResetPassword = staffCommand("espai staff reset-password", noFlags(
+	func(ctx context.Context, a *app.App, acct *staff.Account) (string, string, string, error) {
+		temp, err := a.Staff.ResetPassword(ctx, acct.Admin, acct.ID)
+		if err != nil {
+			return "", "", "", staffCLIError(err)
+		}
+		return "staff.password-reset", acct.Label(), fmt.Sprintf("Temporary password (shown once; expires in %s; a new one must be chosen at the next login): %s", staff.TemporaryPasswordTTL, temp), nil
+	}))
 
 // runStaffMFARemove removes an account's TOTP second factor (the operator's
 // way back for an administration whose only admin lost their phone); the
 // account signs in with its password until it turns a new one on.
-func runStaffMFARemove(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "espai staff mfa-remove")
-	st := staffTargetFlags(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	a, acct, err := st.open(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	f, err := a.MFA.Factors(ctx, staff.FactorKey(acct.ID))
-	if err != nil {
-		return err
-	}
-	if !f.TOTP {
-		return usagef("%s has no second factor", acct.Label())
-	}
-	if err := a.MFA.Forget(ctx, staff.FactorKey(acct.ID)); err != nil {
-		return err
-	}
-	if err := logCLIAction(ctx, a, acct.Admin, "staff.mfa-remove", acct); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "Second factor removed: %s signs in with the password until they turn a new one on.\n", acct.Label())
-	return nil
-}
+var runStaffMFARemove = staffCommand("espai staff mfa-remove", noFlags(
+	func(ctx context.Context, a *app.App, acct *staff.Account) (string, string, string, error) {
+		f, err := a.MFA.Factors(ctx, staff.FactorKey(acct.ID))
+		if err != nil {
+			return "", "", "", err
+		}
+		if !f.TOTP {
+			return "", "", "", usagef("%s has no second factor", acct.Label())
+		}
+		if err := a.MFA.Forget(ctx, staff.FactorKey(acct.ID)); err != nil {
+			return "", "", "", err
+		}
+		return "staff.mfa-remove", acct.Label(), "Second factor removed: " + acct.Label() + " signs in with the password until they turn a new one on.", nil
+	}))
 
-func runStaffToken(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "espai staff token")
-	st := staffTargetFlags(fs)
+var runStaffToken = staffCommand("espai staff token", func(fs *flag.FlagSet) (staffOp, func() error) {
 	revoke := fs.Bool("revoke", false, "revoke the account's token instead of making a new one")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	a, acct, err := st.open(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if *revoke {
-		if err := a.Staff.RevokeToken(ctx, acct.Admin, acct.ID); err != nil {
-			return staffCLIError(err)
+	return func(ctx context.Context, a *app.App, acct *staff.Account) (string, string, string, error) {
+		if *revoke {
+			if err := a.Staff.RevokeToken(ctx, acct.Admin, acct.ID); err != nil {
+				return "", "", "", staffCLIError(err)
+			}
+			return "staff.token-revoke", acct.Label(), acct.Label() + ": API token revoked", nil
 		}
-		if err := logCLIAction(ctx, a, acct.Admin, "staff.token-revoke", acct); err != nil {
-			return err
+		tok, err := a.Staff.RotateToken(ctx, acct.Admin, acct.ID)
+		if err != nil {
+			return "", "", "", staffCLIError(err)
 		}
-		fmt.Fprintf(e.stdout, "%s: API token revoked\n", acct.Label())
-		return nil
-	}
-	tok, err := a.Staff.RotateToken(ctx, acct.Admin, acct.ID)
-	if err != nil {
-		return staffCLIError(err)
-	}
-	if err := logCLIAction(ctx, a, acct.Admin, "staff.token-rotate", acct); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "API token (shown once; the old one no longer works): %s\n", tok)
-	return nil
-}
+		return "staff.token-rotate", acct.Label(), "API token (shown once; the old one no longer works): " + tok, nil
+	}, nil
+})
 
 // runOnboard registers a new administration from a JSON file (id, name,
 // types it issues, purposes it verifies for), generating its signing keys;

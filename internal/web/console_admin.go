@@ -190,6 +190,18 @@ func (s *Server) adminTarget(c *gin.Context) (*staff.Account, bool) {
 	return a, true
 }
 
+// adminOtherTarget is adminTarget for what an admin may not do to their own
+// account (selfKey says why, with 409): reset its password, remove its
+// second factor; they do those on their account page.
+func (s *Server) adminOtherTarget(c *gin.Context, selfKey string) (*staff.Account, bool) {
+	a, ok := s.adminTarget(c)
+	if ok && a.ID == consoleOf(c).Account.ID {
+		s.adminAccount(c, http.StatusConflict, adminAccountView{Error: translator(langOf(c)).T(selfKey)})
+		return nil, false
+	}
+	return a, ok
+}
+
 // adminRefused answers a form the store refused: the account's page with
 // the reason, nothing changed.
 func (s *Server) adminRefused(c *gin.Context, err error) {
@@ -262,12 +274,8 @@ func (s *Server) consoleAdminRoles(c *gin.Context) {
 func (s *Server) consoleAdminResetPassword(c *gin.Context) {
 	tr := translator(langOf(c))
 	ss := consoleOf(c)
-	a, ok := s.adminTarget(c)
+	a, ok := s.adminOtherTarget(c, "admin.self.password")
 	if !ok {
-		return
-	}
-	if a.ID == ss.Account.ID {
-		s.adminAccount(c, http.StatusConflict, adminAccountView{Error: tr.T("admin.self.password")})
 		return
 	}
 	if a.Login == "" {

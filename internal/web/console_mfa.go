@@ -264,13 +264,8 @@ func (s *Server) consoleMFADisable(c *gin.Context) {
 // password alone until it turns a new one on.
 func (s *Server) consoleAdminRemoveMFA(c *gin.Context) {
 	tr := translator(langOf(c))
-	ss := consoleOf(c)
-	a, ok := s.adminTarget(c)
+	a, ok := s.adminOtherTarget(c, "admin.self.mfa")
 	if !ok {
-		return
-	}
-	if a.ID == ss.Account.ID {
-		s.adminAccount(c, http.StatusConflict, adminAccountView{Error: tr.T("admin.self.mfa")})
 		return
 	}
 	// A record that does not open is removed too: Forget deletes unread.
