@@ -31,6 +31,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	interval := fs.Duration("anchor-interval", anchor.DefaultInterval, "anchor the latest checkpoint at least this often when there are new entries")
 	entries := fs.Uint64("anchor-entries", anchor.DefaultEntries, "anchor as soon as this many entries are unanchored")
 	proxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (default: none; the peer is the client)")
+	requestHosts := fs.String("request-host", "", "comma-separated host[:port]s besides verifiers' own did:web hosts where wallets may fetch request objects (a federation's verifier gateway)")
 	noAnchor := fs.Bool("no-anchor", false, "do not anchor the ledger on Ethereum (entries are still logged and checkpointed)")
 	var smtp mail.Config
 	fs.StringVar(&smtp.Addr, "smtp-addr", "", "SMTP relay host:port for alert e-mails (default: alerts are shown in the citizen's space only)")
@@ -56,11 +57,23 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := web.ValidateTrustedProxies(trusted); err != nil {
 		return usagef("--trusted-proxy: %v", err)
 	}
+	var gateways []string
+	for _, h := range strings.Split(*requestHosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			if strings.ContainsAny(h, "/ ") {
+				return usagef("--request-host %q: a host[:port], not a URL", h)
+			}
+			gateways = append(gateways, h)
+		}
+	}
 	a, err := app.Open(ctx, app.Options{Root: *data, Demo: *demo, Create: true, PublicBase: *publicBase, Log: e.log})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	for _, h := range gateways {
+		a.AllowRequestHost(h)
+	}
 	if smtp.Addr != "" {
 		if err := a.AttachMail(smtp); err != nil {
 			return usagef("alert e-mail: %v", err)

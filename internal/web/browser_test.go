@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"image/png"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,7 +20,6 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
-	"github.com/espai/espai/internal/app"
 	"github.com/espai/espai/internal/apptest"
 	"github.com/gin-gonic/gin/render"
 	"github.com/pquerna/otp"
@@ -466,35 +464,13 @@ func pageTemplates(t *testing.T, log *templateLog) []string {
 // of the templates rendered. It returns the server's base URL at localhost.
 func servePages(t *testing.T) (*httptest.Server, string, *Server, *clock, *templateLog) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	clk := &clock{t: time.Now()}
-	o := apptest.Options(t)
-	o.PublicBase = "http://" + ln.Addr().String()
-	o.Now = clk.now
-	a, err := app.Open(context.Background(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := a.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
+	var log *templateLog
+	ts, s, _ := serveOwnAddress(t, clk.now, func(s *Server) {
+		// Before the server starts: the log is in place for every request.
+		log = &templateLog{HTMLRender: s.engine.HTMLRender, names: map[string]bool{}}
+		s.engine.HTMLRender = log
 	})
-	s := New(Config{App: a, Staff: a.Staff})
-	if s.passkeys == nil {
-		t.Fatalf("passkeys are off for %s", o.PublicBase)
-	}
-	// Before the server starts: the log is in place for every request.
-	log := &templateLog{HTMLRender: s.engine.HTMLRender, names: map[string]bool{}}
-	s.engine.HTMLRender = log
-	ts := httptest.NewUnstartedServer(s)
-	ts.Listener.Close()
-	ts.Listener = ln
-	ts.Start()
-	t.Cleanup(ts.Close)
 	return ts, strings.Replace(ts.URL, "127.0.0.1", "localhost", 1), s, clk, log
 }
 

@@ -175,16 +175,27 @@ func (s *Server) secondFactorFailed(c *gin.Context, pl *pendingLogin) {
 	s.loginByAccount.fail("acct:" + pl.wallet.CitizenID())
 }
 
-// loginCode checks the second factor and starts the session. Wrong codes
-// count against the account and address like wrong passphrases.
-func (s *Server) loginCode(c *gin.Context) {
+// pendingSecondStep is the pending login a second-factor answer belongs
+// to; without one (expired, or none) or past the login limits, it shows the
+// login page with the reason and reports false.
+func (s *Server) pendingSecondStep(c *gin.Context) (string, *pendingLogin, bool) {
 	id, pl, ok := s.pendingOf(c)
 	if !ok {
 		s.showLogin(c, http.StatusForbidden, "mfa.expired", "")
-		return
+		return "", nil, false
 	}
 	if s.secondFactorLimited(c, id, pl) {
 		s.showLogin(c, http.StatusTooManyRequests, "login.limited", "")
+		return "", nil, false
+	}
+	return id, pl, true
+}
+
+// loginCode checks the second factor and starts the session. Wrong codes
+// count against the account and address like wrong passphrases.
+func (s *Server) loginCode(c *gin.Context) {
+	id, pl, ok := s.pendingSecondStep(c)
+	if !ok {
 		return
 	}
 	if err := s.cfg.App.MFA.Verify(c.Request.Context(), pl.wallet.CitizenID(), c.PostForm("code")); err != nil {

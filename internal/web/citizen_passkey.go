@@ -113,13 +113,8 @@ func (s *Server) loginPasskeyOptions(c *gin.Context) {
 // codes.
 func (s *Server) loginPasskey(c *gin.Context) {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxPasskeyForm)
-	id, pl, ok := s.pendingOf(c)
+	id, pl, ok := s.pendingSecondStep(c)
 	if !ok {
-		s.showLogin(c, http.StatusForbidden, "mfa.expired", "")
-		return
-	}
-	if s.secondFactorLimited(c, id, pl) {
-		s.showLogin(c, http.StatusTooManyRequests, "login.limited", "")
 		return
 	}
 	cer := s.pending.takeCeremony(id)

@@ -19,6 +19,20 @@ import (
 	"github.com/espai/espai/wallet"
 )
 
+// laiaCensusInConsole signs Girona's census clerk in and opens Laia's page
+// in the issuer console: the browser, her census credential's id, the page.
+func laiaCensusInConsole(t *testing.T, base string) (*browser, string, string) {
+	t.Helper()
+	b := newBrowser(t, base)
+	consoleLogin(t, b, "nuria.roca", "nuria-demo-2026")
+	_, page, _ := b.do("GET", "/console/issuer/citizens/"+apptest.Laia, nil)
+	m := credRowRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no census credential of Laia on the page")
+	}
+	return b, m[1], page
+}
+
 var credRowRE = regexp.MustCompile(`<tr data-credential="([0-9a-z:-]+)"><td>Volant d&#39;empadronament</td>`)
 
 func TestIssuerConsole(t *testing.T) {
@@ -157,14 +171,8 @@ func TestIssuerConsoleReissueSupersedes(t *testing.T) {
 	ts, s := serve(t)
 	a := s.cfg.App
 	ctx := context.Background()
-	b := newBrowser(t, ts.URL)
-	consoleLogin(t, b, "nuria.roca", "nuria-demo-2026")
-	_, page, _ := b.do("GET", "/console/issuer/citizens/"+apptest.Laia, nil)
-	m := credRowRE.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatal("no census credential of Laia on the page")
-	}
-	oldID, csrf := m[1], csrfOf(t, page)
+	b, oldID, page := laiaCensusInConsole(t, ts.URL)
+	csrf := csrfOf(t, page)
 	if !strings.Contains(page, `data-reissue="`+oldID+`"`) {
 		t.Fatal("no re-issue form for a valid credential")
 	}
@@ -295,14 +303,8 @@ func TestIssuerConsoleStatusChanges(t *testing.T) {
 	ts, s := serve(t)
 	a := s.cfg.App
 	ctx := context.Background()
-	b := newBrowser(t, ts.URL)
-	consoleLogin(t, b, "nuria.roca", "nuria-demo-2026")
-	_, page, _ := b.do("GET", "/console/issuer/citizens/"+apptest.Laia, nil)
-	m := credRowRE.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatal("no census credential of Laia on the page")
-	}
-	id, csrf := m[1], csrfOf(t, page)
+	b, id, page := laiaCensusInConsole(t, ts.URL)
+	csrf := csrfOf(t, page)
 	rec, err := a.Issuer.Issued(ctx, id)
 	if err != nil {
 		t.Fatal(err)

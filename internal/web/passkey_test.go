@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/espai/espai/internal/app"
 	"github.com/espai/espai/internal/apptest"
@@ -20,12 +21,29 @@ import (
 // relying party localhost, origin http://localhost:PORT.
 func servePasskeys(t *testing.T) (*httptest.Server, *Server, mfa.RelyingParty) {
 	t.Helper()
+	ts, s, base := serveOwnAddress(t, nil, nil)
+	rp, err := mfa.RelyingPartyFor(base)
+	if err != nil {
+		t.Fatalf("passkeys are off for %s: %v", base, err)
+	}
+	return ts, s, rp
+}
+
+// serveOwnAddress serves a demo deployment whose public URL is the
+// server's own address (so passkeys work against it), with the clock now
+// (nil: the real one); before, if set, runs on the server before it serves
+// its first request. It returns the public URL too.
+func serveOwnAddress(t *testing.T, now func() time.Time, before func(*Server)) (*httptest.Server, *Server, string) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := apptest.Options(t)
 	o.PublicBase = "http://" + ln.Addr().String()
+	if now != nil {
+		o.Now = now
+	}
 	a, err := app.Open(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -36,16 +54,18 @@ func servePasskeys(t *testing.T) (*httptest.Server, *Server, mfa.RelyingParty) {
 		}
 	})
 	s := New(Config{App: a, Staff: a.Staff})
+	if s.passkeys == nil {
+		t.Fatalf("passkeys are off for %s", o.PublicBase)
+	}
+	if before != nil {
+		before(s)
+	}
 	ts := httptest.NewUnstartedServer(s)
 	ts.Listener.Close()
 	ts.Listener = ln
 	ts.Start()
 	t.Cleanup(ts.Close)
-	rp, err := mfa.RelyingPartyFor(o.PublicBase)
-	if err != nil || s.passkeys == nil {
-		t.Fatalf("passkeys are off for %s: %v", o.PublicBase, err)
-	}
-	return ts, s, rp
+	return ts, s, o.PublicBase
 }
 
 // passkeyOptionsOf asks for a ceremony's options as passkey.js does.

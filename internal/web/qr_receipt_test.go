@@ -1,13 +1,11 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/espai/espai/internal/apptest"
-	"github.com/espai/espai/internal/credential"
 	"github.com/espai/espai/verifier"
 )
 
@@ -15,7 +13,6 @@ import (
 // administration (then replayed by another), is in "Who used my data" twice,
 // each receipt verified against the ledger.
 func TestScanReceiptInWhoUsedMyData(t *testing.T) {
-	ctx := context.Background()
 	ts, srv := serve(t)
 	a := srv.cfg.App
 	phone := newBrowser(t, ts.URL)
@@ -26,22 +23,7 @@ func TestScanReceiptInWhoUsedMyData(t *testing.T) {
 	if strings.Contains(before, verifier.QRPurpose) {
 		t.Fatal("a QR scan listed before any QR was shown")
 	}
-	s, err := a.Wallet.Unlock(ctx, apptest.Laia, apptest.LaiaPassphrase)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Lock()
-	creds, _, _ := s.Credentials(ctx)
-	var id string
-	for _, c := range creds {
-		if c.Type == credential.Tax {
-			id = c.ID
-		}
-	}
-	qr, err := a.PresentQR(ctx, s, id, []string{"upToDate", "validUntil"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	qr := laiaTaxQR(t, a)
 	scan := ts.URL + "/api/v1/verifier/scan"
 	if code, body := call(t, "POST", scan, "demo-ahc-verifier", map[string]any{"payload": qr.Code.Content}); code != 200 || !strings.Contains(string(body), `"valid":true`) {
 		t.Fatalf("scan: %d %s", code, body)

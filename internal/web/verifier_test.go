@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/espai/espai/internal/app"
 	"github.com/espai/espai/internal/apptest"
 	"github.com/espai/espai/internal/credential"
 	"github.com/espai/espai/internal/sdjwt"
@@ -123,26 +124,37 @@ func TestVerifierFlowOverHTTP(t *testing.T) {
 	}
 }
 
-func TestScanOverHTTP(t *testing.T) {
+// laiaTaxQR is the QR code Laia's wallet makes to show that she is up to
+// date with her taxes (two claims of her tax certificate).
+func laiaTaxQR(t *testing.T, a *app.App) *app.QRPresentation {
+	t.Helper()
 	ctx := context.Background()
-	ts, srv := serve(t)
-	a := srv.cfg.App
 	s, err := a.Wallet.Unlock(ctx, apptest.Laia, apptest.LaiaPassphrase)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Lock()
-	creds, _, _ := s.Credentials(ctx)
-	var id string
-	for _, c := range creds {
-		if c.Type == credential.Tax {
-			id = c.ID
-		}
-	}
-	qr, err := a.PresentQR(ctx, s, id, []string{"upToDate", "validUntil"})
+	creds, _, err := s.Credentials(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, c := range creds {
+		if c.Type == credential.Tax {
+			qr, err := a.PresentQR(ctx, s, c.ID, []string{"upToDate", "validUntil"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return qr
+		}
+	}
+	t.Fatal("Laia has no tax certificate")
+	return nil
+}
+
+func TestScanOverHTTP(t *testing.T) {
+	ts, srv := serve(t)
+	a := srv.cfg.App
+	qr := laiaTaxQR(t, a)
 	scan := ts.URL + "/api/v1/verifier/scan"
 	code, body := call(t, "POST", scan, "demo-ahc-verifier", map[string]any{"payload": qr.Code.Content})
 	if code != 200 || !strings.Contains(string(body), `"valid":true`) || !strings.Contains(string(body), `"upToDate":true`) {
